@@ -1,0 +1,129 @@
+"""Reproducible, quiet set-up for every notebook: ``mmtutor.setup(seed=...)``.
+
+Taught in notebook 00. Importing this module does not import TensorFlow; ``setup``
+sets the logging variables first and only then imports it, because TensorFlow reads
+them once, at import time.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["setup", "data_home", "show_source", "PLOT_STYLE"]
+
+#: Matplotlib settings applied by :func:`setup` so that every figure of the series looks alike.
+PLOT_STYLE: dict[str, object] = {
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 90,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": "medium",
+    "image.cmap": "viridis",
+    "font.size": 10,
+}
+
+_THREADS_SET: tuple[int, int] | None = None
+
+
+def _quiet_env() -> None:
+    """Set the variables TensorFlow reads at import time (no effect once it is imported)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # oneDNN's custom ops print a notice on import and give results that differ in the
+    # last digits; measured cost of turning them off: see benchmarks/onednn_cost.py.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def data_home() -> Path:
+    """Folder for downloaded real datasets: ``$MMTUTOR_DATA`` or ``~/.cache/mmtutor``.
+
+    Example:
+        >>> import mmtutor
+        >>> mmtutor.data_home().name in {"mmtutor", "data"} or True
+        True
+    """
+    env = os.environ.get("MMTUTOR_DATA")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "mmtutor"
+
+
+def setup(seed: int = 0, threads: int = 2, plot_style: bool = True, verbose: bool = True) -> None:
+    """Make a notebook reproducible and quiet; call once, right after the imports.
+
+    Sets TensorFlow's log variables (before importing it), seeds Python, NumPy and
+    TensorFlow (``keras.utils.set_random_seed``), turns on op determinism, fixes the
+    intra-/inter-op thread counts, silences absl warnings, sets NumPy print options and
+    the series' plot style, then prints one line saying what it set.
+
+    Args:
+        seed: non-negative integer seed for every random generator.
+        threads: threads for TensorFlow's intra- and inter-op pools (1-64). Thread counts
+            can only be set before TensorFlow runs its first op; calling ``setup`` again
+            later with another count raises ``RuntimeError``.
+        plot_style: apply :data:`PLOT_STYLE` to Matplotlib.
+        verbose: print the one-line summary.
+
+    Example:
+        >>> import mmtutor
+        >>> mmtutor.setup(seed=0)  # doctest: +SKIP
+        mmtutor.setup: seed=0, op determinism on, threads 2/2, TF logs quiet, plot style set
+    """
+    global _THREADS_SET
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 64:
+        raise ValueError(f"threads must be an integer in [1, 64], got {threads!r}")
+    seed = int(seed)
+    _quiet_env()
+
+    import absl.logging
+    import keras
+    import tensorflow as tf
+
+    absl.logging.set_verbosity(absl.logging.ERROR)
+    tf.get_logger().setLevel("ERROR")
+    if _THREADS_SET != (threads, threads):
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError as exc:
+            raise RuntimeError(
+                f"threads={threads} must be set before TensorFlow runs its first op; "
+                f"call mmtutor.setup() before building any model (TensorFlow said: {exc})"
+            ) from None
+        _THREADS_SET = (threads, threads)
+    random.seed(seed)
+    keras.utils.set_random_seed(seed)  # Python, NumPy's global state and TensorFlow
+    tf.config.experimental.enable_op_determinism()
+    np.set_printoptions(precision=4, suppress=True)
+    if plot_style:
+        import matplotlib as mpl
+
+        mpl.rcParams.update(PLOT_STYLE)
+    if verbose:
+        print(
+            f"mmtutor.setup: seed={seed}, op determinism on, threads {threads}/{threads}, "
+            f"TF logs quiet{', plot style set' if plot_style else ''}"
+        )
+
+
+def show_source(obj: object) -> None:
+    """Print the source code of a function or class of the package, to read it in a notebook.
+
+    Example:
+        >>> from mmtutor import show_source
+        >>> show_source(data_home)  # doctest: +ELLIPSIS
+        def data_home() -> Path:
+        ...
+    """
+    try:
+        source = inspect.getsource(obj)  # type: ignore[arg-type]
+    except (TypeError, OSError):
+        raise TypeError(
+            f"show_source expects a function, class or module defined in Python, "
+            f"got {type(obj).__name__}"
+        ) from None
+    print(source.rstrip("\n"))
