@@ -14,7 +14,18 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["setup", "data_home", "show_source", "PLOT_STYLE"]
+__all__ = ["setup", "data_home", "show_source", "PLOT_STYLE", "NOTEBOOK_ENV"]
+
+#: Environment under which the stored notebook outputs were produced; the test suite
+#: (tests/conftest.py) and tools/execute_notebooks.py both start kernels with it.
+#: PYTHONHASHSEED must be set before a kernel starts, so it cannot live in setup().
+NOTEBOOK_ENV: dict[str, str] = {
+    "PYTHONHASHSEED": "0",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "CUDA_VISIBLE_DEVICES": "",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}
 
 #: Matplotlib settings applied by :func:`setup` so that every figure of the series looks alike.
 PLOT_STYLE: dict[str, object] = {

@@ -7,7 +7,7 @@ Every example has three modalities and a label:
   pixel noise, both stronger for some examples than others;
 - ``audio``: the digit's name spoken by a synthetic speaker (:mod:`mmtutor.data.speech`),
   0.5 s at 8 kHz, with background noise at a per-example SNR;
-- ``text``: a short caption naming zero to three attributes of the digit (parity, size,
+- ``text``: a short caption naming zero to four attributes of the digit (parity, size,
   loops, primality, stroke shape), never the digit itself;
 - ``y``: the digit, 0-9.
 
@@ -277,9 +277,9 @@ def _degrade_images(
 def load_mmdigits(
     seed: int = 0,
     examples_per_image: int = 2,
-    image_noise: float = 0.6,
-    audio_snr_db: float = 0.0,
-    caption_informativeness: float = 0.5,
+    image_noise: float = 0.5,
+    audio_snr_db: float = -8.0,
+    caption_informativeness: float = 0.7,
     num_speakers: int = 12,
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
 ) -> MMDigits:
@@ -293,7 +293,7 @@ def load_mmdigits(
         audio_snr_db: median signal-to-noise ratio of the recordings, in [-20, 40] dB;
             each example draws its SNR uniformly within +-12 dB of it.
         caption_informativeness: in [0, 1]; the number of attributes a caption names is
-            Binomial(3, caption_informativeness), so 0 gives empty captions only.
+            Binomial(4, caption_informativeness), so 0 gives empty captions only.
         num_speakers: synthetic speakers (1-100).
         fractions: train/validation/test fractions of the source images.
 
@@ -329,7 +329,7 @@ def load_mmdigits(
     snr = rng.uniform(audio_snr_db - 12.0, audio_snr_db + 12.0, n)
     audio = add_noise_at_snr(synthesize_digits(y, speakers, speaker_ids, rng), snr, rng)
 
-    n_attr = rng.binomial(3, caption_informativeness, n)
+    n_attr = rng.binomial(4, caption_informativeness, n)
     text = np.array([make_caption(int(d), int(a), rng) for d, a in zip(y, n_attr, strict=True)], dtype=object)
 
     train_idx, val_idx, test_idx = grouped_split(y, source, fractions, seed=seed)
