@@ -24,7 +24,6 @@ NOTEBOOK_ENV: dict[str, str] = {
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "TF_ENABLE_ONEDNN_OPTS": "0",
     "CUDA_VISIBLE_DEVICES": "",
-    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
 
 #: Matplotlib settings applied by :func:`setup` so that every figure of the series looks alike.

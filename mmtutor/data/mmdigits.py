@@ -254,8 +254,8 @@ def _degrade_images(
     """
     n = len(images)
     out = images.copy()
-    severity = rng.uniform(0.0, 1.0, n) * image_noise
-    side = 1.0 + severity * 10.0  # 1 to 11 pixels at image_noise=1
+    severity = rng.uniform(0.0, 1.0, n) * image_noise  # 0 (clean) .. image_noise
+    side = severity * 11.0  # occluder side in pixels, before a random aspect ratio
     h = np.clip(np.round(side * rng.uniform(0.7, 1.3, n)), 0, 8).astype(int)
     w = np.clip(np.round(side * rng.uniform(0.7, 1.3, n)), 0, 8).astype(int)
     top = rng.integers(0, 9 - h)
@@ -270,7 +270,7 @@ def _degrade_images(
     )
     fill = rng.uniform(0.0, 0.6, (n, 1, 1))
     out = np.where(mask, fill, out)
-    out = out + rng.normal(0.0, 1.0, out.shape) * (0.1 + 0.35 * severity)[:, None, None]
+    out = out + rng.normal(0.0, 1.0, out.shape) * (0.1 * image_noise + 0.35 * severity)[:, None, None]
     return np.clip(out, 0.0, 1.0).astype(np.float32), mask.mean(axis=(1, 2)).astype(np.float32)
 
 
@@ -278,7 +278,7 @@ def load_mmdigits(
     seed: int = 0,
     examples_per_image: int = 2,
     image_noise: float = 0.5,
-    audio_snr_db: float = -8.0,
+    audio_snr_db: float = -9.0,
     caption_informativeness: float = 0.7,
     num_speakers: int = 12,
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
