@@ -24,28 +24,13 @@ import mmtutor
 from mmtutor.data import MODALITIES, load_mmdigits
 
 
-def encoders_for(data, modalities):
-    from mmtutor import encoders, preprocessing
-
-    out = []
-    for m in modalities:
-        if m == "image":
-            out.append(encoders.build_image_encoder())
-        elif m == "text":
-            vec = preprocessing.make_text_vectorizer(data.train.x["text"])
-            out.append(encoders.build_text_encoder(vec))
-        else:
-            norm = preprocessing.make_spectrogram_normalizer(data.train.x["audio"])
-            out.append(encoders.build_audio_encoder(normalizer=norm))
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--epochs", type=int, default=20)
     args = parser.parse_args()
     mmtutor.setup(seed=args.seeds[0])
+    from mmtutor.encoders import build_encoder
     from mmtutor.models import build_concat_fusion, build_unimodal
     from mmtutor.training import train_and_evaluate
 
@@ -57,12 +42,14 @@ def main() -> None:
         print(f"seed {seed}: built {data} in {time.perf_counter() - start:.2f} s")
         for subset in subsets:
             mmtutor.setup(seed=seed, verbose=False)
-            encs = encoders_for(data, subset)
+            encs = [build_encoder(m, data.train) for m in subset]
             model = build_unimodal(encs[0]) if len(encs) == 1 else build_concat_fusion(encs)
             result = train_and_evaluate(model, data, epochs=args.epochs)
             scores[subset].append(result.test_accuracy)
-            print(f"  {'+'.join(subset):<18} test accuracy {result.test_accuracy:.3f} "
-                  f"({result.seconds:.1f} s)")
+            print(
+                f"  {'+'.join(subset):<18} test accuracy {result.test_accuracy:.3f} "
+                f"({result.seconds:.1f} s)"
+            )
     mean = {s: float(np.mean(v)) for s, v in scores.items()}
     print("\nmean test accuracy over seeds", args.seeds)
     for s in subsets:

@@ -11,14 +11,36 @@ import importlib
 from mmtutor.config import data_home, setup, show_source
 
 __version__ = "0.1.0"
-__all__ = ["setup", "data_home", "show_source", "__version__", *sorted(
-    ["data", "preprocessing", "encoders", "fusion", "models", "training", "evaluation",
-     "plotting", "config"]
-)]
+__all__ = [
+    "setup",
+    "data_home",
+    "show_source",
+    "__version__",
+    *sorted(
+        [
+            "data",
+            "preprocessing",
+            "encoders",
+            "fusion",
+            "models",
+            "training",
+            "evaluation",
+            "plotting",
+            "config",
+        ]
+    ),
+]
 
 _SUBMODULES = {
-    "config", "data", "preprocessing", "encoders", "fusion", "models", "training",
-    "evaluation", "plotting",
+    "config",
+    "data",
+    "preprocessing",
+    "encoders",
+    "fusion",
+    "models",
+    "training",
+    "evaluation",
+    "plotting",
 }
 
 

@@ -74,7 +74,9 @@ def build_concat_fusion(
         name = enc.inputs[0].name
         if name in inputs:
             raise ValueError(f"two encoders take the same input {name!r}")
-        inputs[name] = keras.Input(shape=enc.inputs[0].shape[1:], dtype=enc.inputs[0].dtype, name=name)
+        inputs[name] = keras.Input(
+            shape=enc.inputs[0].shape[1:], dtype=enc.inputs[0].dtype, name=name
+        )
         embeddings.append(enc(inputs[name]))
     x = layers.Concatenate(name="fusion")(embeddings)
     outputs = _classifier_head(x, num_classes, hidden, dropout)

@@ -13,7 +13,11 @@ __all__ = [
     "plot_image_grid",
     "plot_waveform_and_spectrogram",
     "plot_class_balance",
+    "plot_spectrogram_grid",
+    "plot_filterbank",
     "plot_history",
+    "plot_confusion_matrix",
+    "plot_embeddings_2d",
     "audio_player",
 ]
 
@@ -86,6 +90,49 @@ def plot_waveform_and_spectrogram(
     return fig
 
 
+def plot_spectrogram_grid(
+    spectrograms: np.ndarray,
+    titles: Sequence[str],
+    ncols: int = 5,
+    frame_step: int = 128,
+    sample_rate: int = 8000,
+) -> plt.Figure:
+    """Small panels of (frames, mel bins) spectrograms on one colour scale."""
+    spectrograms = _check_batch("spectrograms", spectrograms, (3,))
+    if len(titles) != len(spectrograms):
+        raise ValueError(f"got {len(spectrograms)} spectrograms but {len(titles)} titles")
+    nrows = int(np.ceil(len(spectrograms) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.9 * ncols, 1.7 * nrows), squeeze=False,
+                             sharex=True, sharey=True)  # fmt: skip
+    lo, hi = np.percentile(spectrograms, [2, 99.5])
+    extent = (0.0, spectrograms.shape[1] * frame_step / sample_rate, 0, spectrograms.shape[2])
+    for i, ax in enumerate(axes.flat):
+        if i >= len(spectrograms):
+            ax.axis("off")
+            continue
+        ax.imshow(spectrograms[i].T, origin="lower", aspect="auto", extent=extent, cmap="magma",
+                  vmin=lo, vmax=hi)  # fmt: skip
+        ax.set_title(titles[i], fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel("time (s)", fontsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("mel bin", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_filterbank(weights: np.ndarray, sample_rate: int = 8000) -> plt.Figure:
+    """The triangular mel filters: weights (fft bins, mel bins) over frequency in Hz."""
+    weights = _check_batch("weights", weights, (2,))
+    freqs = np.linspace(0, sample_rate / 2, weights.shape[0])
+    fig, ax = plt.subplots(figsize=(6.4, 2.6))
+    ax.plot(freqs, weights, lw=0.8)
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("weight")
+    ax.set_title(f"{weights.shape[1]} mel filters: narrow at low frequencies, wide at high")
+    return fig
+
+
 def plot_class_balance(
     labels_by_split: dict[str, np.ndarray], class_names: Sequence[str] | None = None
 ) -> plt.Figure:
@@ -119,6 +166,77 @@ def plot_history(history: dict[str, list[float]], metric: str = "accuracy") -> p
         ax.set_ylabel(key)
         ax.legend(fontsize=8)
     fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(
+    matrix: np.ndarray, class_names: Sequence[str] | None = None, title: str | None = None
+) -> plt.Figure:
+    """A confusion matrix (rows: true class, columns: predicted), each row as fractions."""
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"matrix must be square, got shape {matrix.shape}")
+    rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    k = len(matrix)
+    names = list(class_names) if class_names else [str(c) for c in range(k)]
+    fig, ax = plt.subplots(figsize=(4.6, 4.0))
+    img = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    for i in range(k):
+        for j in range(k):
+            if rates[i, j] >= 0.05:
+                color = "white" if rates[i, j] > 0.6 else "black"
+                ax.text(
+                    j,
+                    i,
+                    f"{rates[i, j]:.2f}"[1:],
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color=color,
+                )
+    ax.set_xticks(range(k), names, rotation=90 if max(map(len, names)) > 2 else 0, fontsize=8)
+    ax.set_yticks(range(k), names, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    fig.colorbar(img, ax=ax, shrink=0.8, label="fraction of the true class")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_embeddings_2d(
+    embeddings: np.ndarray,
+    labels: np.ndarray,
+    method: str = "pca",
+    seed: int = 0,
+    title: str | None = None,
+) -> plt.Figure:
+    """Project embeddings to 2-D (``"pca"`` or ``"tsne"``) and scatter them coloured by class."""
+    embeddings = _check_batch("embeddings", embeddings, (2,))
+    labels = np.asarray(labels)
+    if len(labels) != len(embeddings):
+        raise ValueError(f"got {len(embeddings)} embeddings but {len(labels)} labels")
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        points = PCA(n_components=2, random_state=seed).fit_transform(embeddings)
+    elif method == "tsne":
+        from sklearn.manifold import TSNE
+
+        points = TSNE(n_components=2, random_state=seed, init="pca").fit_transform(embeddings)
+    else:
+        raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
+    fig, ax = plt.subplots(figsize=(5.0, 4.2))
+    for c in np.unique(labels):
+        pts = points[labels == c]
+        ax.scatter(
+            pts[:, 0], pts[:, 1], s=8, alpha=0.7, color=plt.cm.tab10(int(c) % 10), label=str(c)
+        )
+    ax.legend(markerscale=2, fontsize=7, ncols=2, title="class", title_fontsize=8)
+    ax.set_xlabel(f"{method.upper()} 1")
+    ax.set_ylabel(f"{method.upper()} 2")
+    if title:
+        ax.set_title(title)
     return fig
 
 

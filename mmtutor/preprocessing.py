@@ -33,7 +33,9 @@ __all__ = [
 IMAGE_SHAPE: tuple[int, int, int] = (8, 8, 1)
 
 
-def image_augmentation(seed: int = 0, shift: float = 0.125, contrast: float = 0.2) -> keras.Sequential:
+def image_augmentation(
+    seed: int = 0, shift: float = 0.125, contrast: float = 0.2
+) -> keras.Sequential:
     """Random shifts (a fraction of the side; 0.125 = one pixel of 8) and contrast changes.
 
     The layers act only in training (``training=True``); at inference they pass images
@@ -59,7 +61,7 @@ def image_augmentation(seed: int = 0, shift: float = 0.125, contrast: float = 0.
 def make_text_vectorizer(
     texts: np.ndarray | list[str],
     max_tokens: int = 64,
-    sequence_length: int = 20,
+    sequence_length: int = 24,
 ) -> layers.TextVectorization:
     """A ``TextVectorization`` layer adapted on ``texts`` (use the training captions only).
 
@@ -77,7 +79,10 @@ def make_text_vectorizer(
             f"texts must be a non-empty 1-D sequence of str, got shape {texts.shape} "
             f"with element types {sorted({type(t).__name__ for t in texts.ravel()})}"
         )
-    for name, value, low in (("max_tokens", max_tokens, 3), ("sequence_length", sequence_length, 1)):
+    for name, value, low in (
+        ("max_tokens", max_tokens, 3),
+        ("sequence_length", sequence_length, 1),
+    ):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     vectorizer = layers.TextVectorization(
@@ -188,7 +193,10 @@ def make_spectrogram_normalizer(
         raise ValueError(f"waveforms must have shape (examples, samples), got {waveforms.shape}")
     frontend = frontend or LogMelSpectrogram()
     spectrograms = np.concatenate(
-        [np.asarray(frontend(waveforms[i : i + batch_size])) for i in range(0, len(waveforms), batch_size)]
+        [
+            np.asarray(frontend(waveforms[i : i + batch_size]))
+            for i in range(0, len(waveforms), batch_size)
+        ]
     )
     norm = layers.Normalization(axis=-1, name="spectrogram_normalization")
     norm.adapt(spectrograms)
@@ -204,7 +212,9 @@ def class_weights(y: np.ndarray, num_classes: int | None = None) -> dict[int, fl
     """
     y = np.asarray(y)
     if y.ndim != 1 or len(y) == 0 or not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
-        raise ValueError(f"y must be a non-empty 1-D array of non-negative integer labels, got {y!r:.80}")
+        raise ValueError(
+            f"y must be a non-empty 1-D array of non-negative integer labels, got {y!r:.80}"
+        )
     num_classes = int(y.max()) + 1 if num_classes is None else num_classes
     if y.max() >= num_classes:
         raise ValueError(f"labels must be < num_classes={num_classes}, got a label {int(y.max())}")

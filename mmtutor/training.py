@@ -13,7 +13,14 @@ _quiet_env()
 
 import keras  # noqa: E402
 
-__all__ = ["TrainResult", "compile_classifier", "train_and_evaluate"]
+__all__ = [
+    "TrainResult",
+    "compare_encoders",
+    "compile_classifier",
+    "format_seconds",
+    "train_and_evaluate",
+    "unimodal_baselines",
+]
 
 
 @dataclass
@@ -93,3 +100,88 @@ def train_and_evaluate(
         seconds=seconds,
         params=int(np.sum([np.prod(w.shape) for w in model.trainable_weights])),
     )
+
+
+def format_seconds(seconds: float) -> str:
+    """Wall-clock time as printed in the notebooks, e.g. ``'12.3 s (wall)'``.
+
+    The ``(wall)`` suffix is what the test suite's sanitize file masks: timings differ run
+    to run, everything else a notebook prints must not.
+    """
+    return f"{seconds:.1f} s (wall)"
+
+
+def compare_encoders(
+    modality: str,
+    data,
+    kinds: list[str] | tuple[str, ...] | None = None,
+    epochs: int = 10,
+    embedding_dim: int = 64,
+    seed: int = 0,
+    **fit_options,
+):
+    """Train one unimodal classifier per encoder ``kind`` of ``modality`` and tabulate them.
+
+    Each run re-seeds (``mmtutor.setup(seed, verbose=False)``) so its result does not
+    depend on the runs before it.
+
+    Returns:
+        ``(table, results)``: a pandas DataFrame (kind, parameters, epochs, train time,
+        test loss, test accuracy) and a dict kind -> :class:`TrainResult`.
+
+    Example:
+        >>> table, results = compare_encoders("image", data, epochs=5)  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    from mmtutor.config import setup
+    from mmtutor.encoders import KINDS, build_encoder
+    from mmtutor.models import build_unimodal
+
+    if modality not in KINDS:
+        raise ValueError(f"modality must be one of {list(KINDS)}, got {modality!r}")
+    kinds = KINDS[modality] if kinds is None else tuple(kinds)
+    unknown = [k for k in kinds if k not in KINDS[modality]]
+    if unknown or not kinds:
+        raise ValueError(
+            f"kinds must be a non-empty subset of {list(KINDS[modality])}, got {list(kinds)}"
+        )
+    rows, results = [], {}
+    for kind in kinds:
+        setup(seed=seed, verbose=False)
+        encoder = build_encoder(modality, data.train, kind=kind, embedding_dim=embedding_dim)
+        result = train_and_evaluate(build_unimodal(encoder), data, epochs=epochs, **fit_options)
+        results[kind] = result
+        rows.append(
+            {
+                "encoder": kind,
+                "parameters": result.params,
+                "epochs": epochs,
+                "train time": format_seconds(result.seconds),
+                "test loss": round(result.test_loss, 4),
+                "test accuracy": round(result.test_accuracy, 3),
+            }
+        )
+    return pd.DataFrame(rows).set_index("encoder"), results
+
+
+def unimodal_baselines(data, epochs: int = 10, kinds: dict[str, str] | None = None, seed: int = 0):
+    """The single-modality baselines the fusion chapters must beat, recomputed in-process.
+
+    Trains the default (or given) encoder kind of each modality, as notebooks 02-04 do.
+
+    Returns:
+        dict modality -> :class:`TrainResult`.
+    """
+    from mmtutor.encoders import KINDS
+
+    kinds = kinds or {}
+    unknown = [m for m in kinds if m not in KINDS]
+    if unknown:
+        raise ValueError(f"kinds keys must be modalities {list(KINDS)}, got {unknown}")
+    out = {}
+    for modality in KINDS:
+        kind = kinds.get(modality, KINDS[modality][0])
+        _, results = compare_encoders(modality, data, [kind], epochs=epochs, seed=seed)
+        out[modality] = results[kind]
+    return out

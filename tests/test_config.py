@@ -25,7 +25,9 @@ def test_setup_seeds_everything_and_prints_one_line(capsys):
     np.testing.assert_array_equal(first[0], second[0])
     np.testing.assert_array_equal(first[1], second[1])
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines == [lines[0]] * 2 and lines[0].startswith("mmtutor.setup: seed=3, op determinism on")
+    assert lines == [lines[0]] * 2 and lines[0].startswith(
+        "mmtutor.setup: seed=3, op determinism on"
+    )
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
 
 

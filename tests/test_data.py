@@ -23,7 +23,9 @@ def test_shapes_dtypes_and_ranges(data):
     n = sum(len(s) for s in (data.train, data.val, data.test))
     assert n == 1797 * 2
     for split in (data.train, data.val, data.test):
-        assert split.x["image"].shape == (len(split), 8, 8, 1) and split.x["image"].dtype == np.float32
+        assert (
+            split.x["image"].shape == (len(split), 8, 8, 1) and split.x["image"].dtype == np.float32
+        )
         assert split.x["audio"].shape == (len(split), 4000) and split.x["audio"].dtype == np.float32
         assert split.x["text"].shape == (len(split),) and isinstance(split.x["text"][0], str)
         assert split.y.dtype == np.int32 and set(np.unique(split.y)) == set(range(10))
@@ -72,7 +74,9 @@ def test_captions_never_name_the_digit_and_state_true_attributes(data):
         assert not re.search(r"\d", text)
         for attribute, values in phrases.items():
             for phrase in values:
-                if phrase in text and not any(p != phrase and phrase in p and p in text for p in values):
+                if phrase in text and not any(
+                    p != phrase and phrase in p and p in text for p in values
+                ):
                     assert phrase == DIGIT_ATTRIBUTES[attribute][y], (text, y)
 
 
@@ -99,7 +103,11 @@ def test_make_caption_counts_attributes():
         ("examples_per_image", 2.5, r"examples_per_image must be an integer in \[1, 10\], got 2.5"),
         ("image_noise", 1.5, r"image_noise must be a number in \[0.0, 1.0\], got 1.5"),
         ("audio_snr_db", -30, r"audio_snr_db must be a number in \[-20.0, 40.0\], got -30"),
-        ("caption_informativeness", -0.1, r"caption_informativeness must be a number in \[0.0, 1.0\]"),
+        (
+            "caption_informativeness",
+            -0.1,
+            r"caption_informativeness must be a number in \[0.0, 1.0\]",
+        ),
         ("num_speakers", 0, r"num_speakers must be an integer in \[1, 100\], got 0"),
         ("seed", -1, r"seed must be a non-negative integer, got -1"),
         ("fractions", (0.5, 0.5, 0.5), r"fractions must be three positive numbers summing to 1"),
@@ -130,7 +138,10 @@ def test_grouped_split_keeps_groups_whole_and_rejects_bad_input():
 
 def test_split_inputs_and_dataset(data):
     assert list(data.test.inputs(["audio"])) == ["audio"]
-    with pytest.raises(ValueError, match=r"modalities must be a non-empty subset of \['image', 'audio', 'text'\], got \['video'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"modalities must be a non-empty subset of \['image', 'audio', 'text'\], got \['video'\]",
+    ):
         data.test.inputs(["video"])
     ds = data.test.as_dataset(batch_size=32, modalities=["image", "text"])
     x, y = next(iter(ds))

@@ -16,7 +16,9 @@ RNG = np.random.default_rng(0)
 BATCH = {
     "image": RNG.uniform(size=(4, 8, 8, 1)).astype("float32"),
     "audio": RNG.normal(size=(4, 4000)).astype("float32"),
-    "text": np.array(["an odd number", "two loops", "a prime number", "no description"], dtype=object),
+    "text": np.array(
+        ["an odd number", "two loops", "a prime number", "no description"], dtype=object
+    ),
 }
 
 
@@ -54,13 +56,37 @@ def test_encoder_round_trip(modality, tmp_path):
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda: build_image_encoder(kind="vit"), ValueError, r"image encoder kind must be one of \['cnn'\], got 'vit'"),
-        (lambda: build_audio_encoder(embedding_dim=0), ValueError, "embedding_dim must be a positive integer, got 0"),
-        (lambda: build_text_encoder("not a vectorizer"), TypeError, "vectorizer must be an adapted"),
+        (
+            lambda: build_image_encoder(kind="vit"),
+            ValueError,
+            r"image encoder kind must be one of \['cnn'\], got 'vit'",
+        ),
+        (
+            lambda: build_audio_encoder(embedding_dim=0),
+            ValueError,
+            "embedding_dim must be a positive integer, got 0",
+        ),
+        (
+            lambda: build_text_encoder("not a vectorizer"),
+            TypeError,
+            "vectorizer must be an adapted",
+        ),
         (lambda: build_unimodal("encoder"), TypeError, "encoder must be a keras.Model, got str"),
-        (lambda: build_unimodal(build_image_encoder(), num_classes=1), ValueError, "num_classes must be an integer >= 2"),
-        (lambda: build_concat_fusion([build_image_encoder()]), ValueError, "expects a list of 2\\+ encoders"),
-        (lambda: build_concat_fusion([build_image_encoder(), build_image_encoder()]), ValueError, "two encoders take the same input 'image'"),
+        (
+            lambda: build_unimodal(build_image_encoder(), num_classes=1),
+            ValueError,
+            "num_classes must be an integer >= 2",
+        ),
+        (
+            lambda: build_concat_fusion([build_image_encoder()]),
+            ValueError,
+            "expects a list of 2\\+ encoders",
+        ),
+        (
+            lambda: build_concat_fusion([build_image_encoder(), build_image_encoder()]),
+            ValueError,
+            "two encoders take the same input 'image'",
+        ),
     ],
 )
 def test_bad_arguments_raise_clear_errors(call, error, message):
@@ -81,9 +107,19 @@ def test_concat_fusion_of_three_trains_and_round_trips(tmp_path):
     assert out.shape == (4, 10)
     with tf.GradientTape() as tape:
         loss = tf.reduce_sum(model(BATCH, training=True) ** 2)
-    grads = dict(zip([w.path for w in model.trainable_weights], tape.gradient(loss, model.trainable_weights), strict=True))
+    grads = dict(
+        zip(
+            [w.path for w in model.trainable_weights],
+            tape.gradient(loss, model.trainable_weights),
+            strict=True,
+        )
+    )
     for name in ("image_encoder", "audio_encoder", "text_encoder"):
-        assert any(name in p and float(tf.reduce_sum(tf.abs(g))) > 0 for p, g in grads.items()), name
+        assert any(name in p and float(tf.reduce_sum(tf.abs(g))) > 0 for p, g in grads.items()), (
+            name
+        )
     model.save(tmp_path / "f.keras")
     loaded = keras.models.load_model(tmp_path / "f.keras")
-    np.testing.assert_allclose(model.predict(BATCH, verbose=0), loaded.predict(BATCH, verbose=0), atol=1e-6)
+    np.testing.assert_allclose(
+        model.predict(BATCH, verbose=0), loaded.predict(BATCH, verbose=0), atol=1e-6
+    )

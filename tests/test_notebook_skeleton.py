@@ -41,7 +41,9 @@ def test_title_and_sections(path):
         for m in re.finditer(r"(?m)^## (.+)$", _text(c))
     ]
     positions = [headings.index(s) if s in headings else -1 for s in SECTIONS]
-    assert -1 not in positions, f"missing sections: {[s for s, p in zip(SECTIONS, positions) if p < 0]}"
+    assert -1 not in positions, (
+        f"missing sections: {[s for s, p in zip(SECTIONS, positions, strict=False) if p < 0]}"
+    )
     assert positions == sorted(positions), f"sections out of order: {headings}"
     overview = next(_text(c) for c in cells if _text(c).startswith("## Overview"))
     for needle in ("objectives", "Prerequisites", "run time"):
@@ -52,11 +54,21 @@ def test_title_and_sections(path):
 def test_setup_executed_in_order_and_solutions(path):
     cells = _cells(path)
     code = [c for c in cells if c["cell_type"] == "code" and _text(c).strip()]
-    assert any("mmtutor.setup(seed=" in _text(c) for c in code), "Setup calls mmtutor.setup(seed=...)"
+    assert any("mmtutor.setup(seed=" in _text(c) for c in code), (
+        "Setup calls mmtutor.setup(seed=...)"
+    )
     counts = [c["execution_count"] for c in code]
-    assert counts == list(range(1, len(code) + 1)), "stored executed top to bottom in a fresh kernel"
+    assert counts == list(range(1, len(code) + 1)), (
+        "stored executed top to bottom in a fresh kernel"
+    )
     assert not [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
     start = next(i for i, c in enumerate(cells) if _text(c).startswith("## Exercises"))
-    solutions = [c for c in cells[start:] if c["cell_type"] == "code" and "solution" in c["metadata"].get("tags", [])]
+    solutions = [
+        c
+        for c in cells[start:]
+        if c["cell_type"] == "code" and "solution" in c["metadata"].get("tags", [])
+    ]
     assert solutions, "Exercises have solution cells tagged 'solution'"
-    assert all(c["metadata"].get("jupyter", {}).get("source_hidden") for c in solutions), "solutions start hidden"
+    assert all(c["metadata"].get("jupyter", {}).get("source_hidden") for c in solutions), (
+        "solutions start hidden"
+    )

@@ -85,7 +85,10 @@ def test_log_mel_serializes_and_rejects_bad_rank(tmp_path):
     loaded = keras.models.load_model(tmp_path / "m.keras")
     x = np.random.default_rng(1).normal(size=(2, 4000)).astype("float32")
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
-    with pytest.raises(ValueError, match=r"expects waveforms of rank 2 \(batch, samples\), got shape \(None, 4000, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"expects waveforms of rank 2 \(batch, samples\), got shape \(None, 4000, 1\)",
+    ):
         LogMelSpectrogram()(keras.Input(shape=(4000, 1)))
     with pytest.raises(ValueError, match="frame_length >= frame_step >= 1"):
         LogMelSpectrogram(frame_length=64, frame_step=128)
@@ -97,7 +100,9 @@ def test_spectrogram_normalizer_standardizes_each_mel_bin():
     z = norm(LogMelSpectrogram()(x)).numpy()
     np.testing.assert_allclose(z.mean(axis=(0, 1)), 0.0, atol=1e-3)
     np.testing.assert_allclose(z.std(axis=(0, 1)), 1.0, atol=1e-2)
-    with pytest.raises(ValueError, match=r"waveforms must have shape \(examples, samples\), got \(4000,\)"):
+    with pytest.raises(
+        ValueError, match=r"waveforms must have shape \(examples, samples\), got \(4000,\)"
+    ):
         make_spectrogram_normalizer(x[0])
 
 

@@ -28,10 +28,16 @@ def test_train_and_evaluate_reports_and_is_deterministic(small):
         results.append(train_and_evaluate(build_unimodal(build_image_encoder()), small, epochs=2))
     a, b = results
     assert a.history == b.history and a.test_accuracy == b.test_accuracy
-    assert set(a.history) == {"loss", "accuracy", "val_loss", "val_accuracy"} and len(a.history["loss"]) == 2
+    assert (
+        set(a.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+        and len(a.history["loss"]) == 2
+    )
     assert 0.0 <= a.test_accuracy <= 1.0 and a.seconds > 0
     assert a.params == build_unimodal(build_image_encoder()).count_params()
-    assert a.summary().startswith("unimodal_image: ") and f"test accuracy {a.test_accuracy:.3f}" in a.summary()
+    assert (
+        a.summary().startswith("unimodal_image: ")
+        and f"test accuracy {a.test_accuracy:.3f}" in a.summary()
+    )
 
 
 def test_train_and_evaluate_rejects_bad_arguments(small):
@@ -44,7 +50,9 @@ def test_train_and_evaluate_rejects_bad_arguments(small):
     class NoImage:
         train = type("S", (), {"x": {"audio": None}})()
 
-    with pytest.raises(ValueError, match=r"the model takes inputs \['image'\], but the data has only \['audio'\]"):
+    with pytest.raises(
+        ValueError, match=r"the model takes inputs \['image'\], but the data has only \['audio'\]"
+    ):
         train_and_evaluate(model, NoImage(), epochs=1)
 
 
@@ -52,7 +60,9 @@ def test_figures_have_the_expected_axes(small):
     x = small.test
     assert len(plotting.plot_image_grid(x.x["image"][:10], x.y[:10], ncols=5).axes) == 10
     spec = np.zeros((30, 32))
-    assert len(plotting.plot_waveform_and_spectrogram(x.x["audio"][0], spec).axes) == 3  # + colorbar
+    assert (
+        len(plotting.plot_waveform_and_spectrogram(x.x["audio"][0], spec).axes) == 3
+    )  # + colorbar
     fig = plotting.plot_class_balance({"train": small.train.y, "test": small.test.y})
     assert len(fig.axes[0].patches) == 20
     fig = plotting.plot_history({"loss": [1, 0.5], "accuracy": [0.2, 0.4], "val_loss": [1, 0.6],
@@ -62,11 +72,15 @@ def test_figures_have_the_expected_axes(small):
 
 
 def test_figures_reject_bad_input():
-    with pytest.raises(ValueError, match=r"images must be a non-empty array of rank 3 or 4, got shape \(8, 8\)"):
+    with pytest.raises(
+        ValueError, match=r"images must be a non-empty array of rank 3 or 4, got shape \(8, 8\)"
+    ):
         plotting.plot_image_grid(np.zeros((8, 8)))
     with pytest.raises(ValueError, match="got 2 images but 3 labels"):
         plotting.plot_image_grid(np.zeros((2, 8, 8)), [1, 2, 3])
-    with pytest.raises(ValueError, match=r"waveform must be a non-empty array of rank 1, got shape \(2, 4000\)"):
+    with pytest.raises(
+        ValueError, match=r"waveform must be a non-empty array of rank 1, got shape \(2, 4000\)"
+    ):
         plotting.audio_player(np.zeros((2, 4000)))
     with pytest.raises(ValueError, match="labels_by_split must name at least one split"):
         plotting.plot_class_balance({})

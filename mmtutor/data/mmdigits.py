@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mmtutor.data.speech import SAMPLE_RATE, add_noise_at_snr, make_speakers, synthesize_digits
+from mmtutor.data.speech import (
+    SAMPLE_RATE,
+    Speaker,
+    add_noise_at_snr,
+    make_speakers,
+    synthesize_digits,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import tensorflow as tf
@@ -51,8 +57,12 @@ DIGIT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "parity": tuple("an even number" if d % 2 == 0 else "an odd number" for d in range(10)),
     "size": tuple("smaller than five" if d < 5 else "five or larger" for d in range(10)),
     "loops": tuple(
-        {0: "with one closed loop", 6: "with one closed loop", 9: "with one closed loop",
-         8: "with two closed loops"}.get(d, "with no closed loop")
+        {
+            0: "with one closed loop",
+            6: "with one closed loop",
+            9: "with one closed loop",
+            8: "with two closed loops",
+        }.get(d, "with no closed loop")
         for d in range(10)
     ),
     "prime": tuple("a prime number" if d in (2, 3, 5, 7) else "not a prime" for d in range(10)),
@@ -77,7 +87,11 @@ _RANGES: dict[str, tuple[float, float]] = {
 def _check_range(name: str, value: object, integer: bool = False) -> None:
     low, high = _RANGES[name]
     kind = "an integer" if integer else "a number"
-    ok_type = isinstance(value, int | np.integer) if integer else isinstance(value, int | float | np.number)
+    ok_type = (
+        isinstance(value, int | np.integer)
+        if integer
+        else isinstance(value, int | float | np.number)
+    )
     if isinstance(value, bool) or not ok_type or not (low <= value <= high):  # type: ignore[operator]
         raise ValueError(f"{name} must be {kind} in [{low}, {high}], got {value!r}")
 
@@ -93,7 +107,9 @@ def make_caption(digit: int, n_attributes: int, rng: np.random.Generator) -> str
     if not 0 <= digit <= 9:
         raise ValueError(f"digit must be in [0, 9], got {digit!r}")
     if not 0 <= n_attributes <= len(DIGIT_ATTRIBUTES):
-        raise ValueError(f"n_attributes must be in [0, {len(DIGIT_ATTRIBUTES)}], got {n_attributes!r}")
+        raise ValueError(
+            f"n_attributes must be in [0, {len(DIGIT_ATTRIBUTES)}], got {n_attributes!r}"
+        )
     if n_attributes == 0:
         return str(rng.choice(_EMPTY))
     names = rng.choice(list(DIGIT_ATTRIBUTES), size=n_attributes, replace=False)
@@ -135,7 +151,9 @@ def grouped_split(
         )
     fr = np.asarray(fractions, dtype=float)
     if fr.shape != (3,) or np.any(fr <= 0) or not np.isclose(fr.sum(), 1.0):
-        raise ValueError(f"fractions must be three positive numbers summing to 1, got {fractions!r}")
+        raise ValueError(
+            f"fractions must be three positive numbers summing to 1, got {fractions!r}"
+        )
     rng = np.random.default_rng(seed)
     uniq, first = np.unique(groups, return_index=True)
     group_label = labels[first]
@@ -167,7 +185,9 @@ class Split:
     def __len__(self) -> int:
         return len(self.y)
 
-    def inputs(self, modalities: tuple[str, ...] | list[str] | None = None) -> dict[str, np.ndarray]:
+    def inputs(
+        self, modalities: tuple[str, ...] | list[str] | None = None
+    ) -> dict[str, np.ndarray]:
         """The input dict restricted to ``modalities`` (all three by default)."""
         modalities = MODALITIES if modalities is None else tuple(modalities)
         unknown = [m for m in modalities if m not in self.x]
@@ -214,6 +234,7 @@ class MMDigits:
     sample_rate: int
     class_names: tuple[str, ...]
     params: dict[str, object]
+    speakers: tuple[Speaker, ...] = ()
 
     def __repr__(self) -> str:
         return (
@@ -270,7 +291,9 @@ def _degrade_images(
     )
     fill = rng.uniform(0.0, 0.6, (n, 1, 1))
     out = np.where(mask, fill, out)
-    out = out + rng.normal(0.0, 1.0, out.shape) * (0.1 * image_noise + 0.35 * severity)[:, None, None]
+    out = (
+        out + rng.normal(0.0, 1.0, out.shape) * (0.1 * image_noise + 0.35 * severity)[:, None, None]
+    )
     return np.clip(out, 0.0, 1.0).astype(np.float32), mask.mean(axis=(1, 2)).astype(np.float32)
 
 
@@ -330,7 +353,9 @@ def load_mmdigits(
     audio = add_noise_at_snr(synthesize_digits(y, speakers, speaker_ids, rng), snr, rng)
 
     n_attr = rng.binomial(4, caption_informativeness, n)
-    text = np.array([make_caption(int(d), int(a), rng) for d, a in zip(y, n_attr, strict=True)], dtype=object)
+    text = np.array(
+        [make_caption(int(d), int(a), rng) for d, a in zip(y, n_attr, strict=True)], dtype=object
+    )
 
     train_idx, val_idx, test_idx = grouped_split(y, source, fractions, seed=seed)
     speaker_names = np.array([s.name for s in speakers], dtype=object)
@@ -353,4 +378,12 @@ def load_mmdigits(
         "audio_snr_db": audio_snr_db, "caption_informativeness": caption_informativeness,
         "num_speakers": num_speakers, "fractions": tuple(fractions),
     }  # fmt: skip
-    return MMDigits(take(train_idx), take(val_idx), take(test_idx), SAMPLE_RATE, CLASS_NAMES, params)
+    return MMDigits(
+        take(train_idx),
+        take(val_idx),
+        take(test_idx),
+        SAMPLE_RATE,
+        CLASS_NAMES,
+        params,
+        tuple(speakers),
+    )

@@ -30,22 +30,42 @@ _HOP = 64
 # ("F", centre_hz, bandwidth_hz, level, voiced, ms) fricative; ("C", ms) closure;
 # ("B", centre_hz, ms) release burst.
 DIGIT_PHONES: dict[int, list[tuple]] = {
-    0: [("F", 3300, 700, 0.5, True, 70), ("V", 390, 1990, 2550, 70),
-        ("V", 450, 1300, 1700, 60), ("V", 500, 900, 2400, 80), ("V", 350, 800, 2300, 70)],
+    0: [
+        ("F", 3300, 700, 0.5, True, 70),
+        ("V", 390, 1990, 2550, 70),
+        ("V", 450, 1300, 1700, 60),
+        ("V", 500, 900, 2400, 80),
+        ("V", 350, 800, 2300, 70),
+    ],
     1: [("V", 300, 700, 2200, 60), ("V", 640, 1190, 2390, 130), ("N", 90)],
     2: [("C", 40), ("B", 3000, 20), ("V", 300, 870, 2240, 190)],
-    3: [("F", 2500, 1600, 0.15, False, 70), ("V", 450, 1300, 1700, 60),
-        ("V", 280, 2250, 3000, 160)],
-    4: [("F", 2500, 1800, 0.2, False, 90), ("V", 570, 840, 2410, 130),
-        ("V", 450, 1300, 1700, 90)],
-    5: [("F", 2500, 1800, 0.2, False, 90), ("V", 730, 1090, 2440, 90),
-        ("V", 400, 1900, 2600, 90), ("F", 2500, 1800, 0.15, True, 50)],
-    6: [("F", 3500, 500, 0.8, False, 100), ("V", 390, 1990, 2550, 80), ("C", 50),
-        ("B", 2000, 20), ("F", 3500, 500, 0.7, False, 90)],
-    7: [("F", 3500, 500, 0.8, False, 90), ("V", 530, 1840, 2480, 80),
-        ("F", 2500, 1800, 0.15, True, 40), ("V", 500, 1500, 2500, 60), ("N", 70)],
-    8: [("V", 480, 1900, 2500, 110), ("V", 330, 2200, 2900, 80), ("C", 50),
-        ("B", 3000, 20)],
+    3: [
+        ("F", 2500, 1600, 0.15, False, 70),
+        ("V", 450, 1300, 1700, 60),
+        ("V", 280, 2250, 3000, 160),
+    ],
+    4: [("F", 2500, 1800, 0.2, False, 90), ("V", 570, 840, 2410, 130), ("V", 450, 1300, 1700, 90)],
+    5: [
+        ("F", 2500, 1800, 0.2, False, 90),
+        ("V", 730, 1090, 2440, 90),
+        ("V", 400, 1900, 2600, 90),
+        ("F", 2500, 1800, 0.15, True, 50),
+    ],
+    6: [
+        ("F", 3500, 500, 0.8, False, 100),
+        ("V", 390, 1990, 2550, 80),
+        ("C", 50),
+        ("B", 2000, 20),
+        ("F", 3500, 500, 0.7, False, 90),
+    ],
+    7: [
+        ("F", 3500, 500, 0.8, False, 90),
+        ("V", 530, 1840, 2480, 80),
+        ("F", 2500, 1800, 0.15, True, 40),
+        ("V", 500, 1500, 2500, 60),
+        ("N", 70),
+    ],
+    8: [("V", 480, 1900, 2500, 110), ("V", 330, 2200, 2900, 80), ("C", 50), ("B", 3000, 20)],
     9: [("N", 70), ("V", 730, 1090, 2440, 90), ("V", 400, 1900, 2600, 90), ("N", 80)],
 }
 
@@ -191,7 +211,9 @@ def synthesize_digits(
             if key != "total":
                 params[key][rows] = np.interp(tau[rows], bt, bv, left=bv[0], right=bv[-1])
     for key in ("voice", "noise"):
-        inside = (tau >= 0) & (tau <= np.array([_TRACKS[d]["total"][1][0] for d in digits])[:, None])
+        inside = (tau >= 0) & (
+            tau <= np.array([_TRACKS[d]["total"][1][0] for d in digits])[:, None]
+        )
         params[key] *= inside
 
     # voiced source: impulse train at a pitch that falls ~15% over the clip, with jitter
@@ -219,9 +241,7 @@ def synthesize_digits(
     return out / np.maximum(rms, 1e-8)
 
 
-def add_noise_at_snr(
-    clean: np.ndarray, snr_db: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
+def add_noise_at_snr(clean: np.ndarray, snr_db: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Add low-frequency-heavy background noise so that each row has the given SNR (dB), then scale
     every row to a peak of 0.9.
 
@@ -236,7 +256,9 @@ def add_noise_at_snr(
     noise = 0.5 * white + lfilter([0.3], [1.0, -0.9], white, axis=1).astype(np.float32)
     p_sig = np.mean(clean**2, axis=1, keepdims=True)
     p_noise = np.mean(noise**2, axis=1, keepdims=True)
-    noise *= np.sqrt(p_sig / (p_noise * 10.0 ** (np.asarray(snr_db)[:, None] / 10.0))).astype(np.float32)
+    noise *= np.sqrt(p_sig / (p_noise * 10.0 ** (np.asarray(snr_db)[:, None] / 10.0))).astype(
+        np.float32
+    )
     mixed = clean + noise
     mixed /= np.max(np.abs(mixed), axis=1, keepdims=True) / 0.9
     return mixed.astype(np.float32)
