@@ -47,7 +47,7 @@ def test_encoder_output_shape_and_gradients(modality):
 @pytest.mark.parametrize("modality", list(BUILDERS))
 def test_encoder_round_trip(modality, tmp_path):
     model = build_unimodal(BUILDERS[modality]())
-    x = BATCH[modality]
+    x = {modality: BATCH[modality]}
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(model.predict(x, verbose=0), loaded.predict(x, verbose=0), atol=1e-6)
@@ -94,10 +94,11 @@ def test_bad_arguments_raise_clear_errors(call, error, message):
         call()
 
 
-def test_wrong_input_shape_is_rejected():
+@pytest.mark.parametrize("shape", [(2, 64), (2, 9, 9, 1), (2, 8, 8, 3)])
+def test_wrong_input_shape_is_rejected(shape):
     encoder = build_image_encoder()
-    with pytest.raises(ValueError, match=r"expected shape=\(None, 8, 8, 1\)|incompatible"):
-        encoder(np.zeros((2, 8, 8), "float32"))
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 8, 8, 1\)|expected axis -1"):
+        encoder(np.zeros(shape, "float32"))
 
 
 def test_concat_fusion_of_three_trains_and_round_trips(tmp_path):
@@ -105,19 +106,13 @@ def test_concat_fusion_of_three_trains_and_round_trips(tmp_path):
     assert sorted(t.name for t in model.inputs) == ["audio", "image", "text"]
     out = model(BATCH)
     assert out.shape == (4, 10)
-    with tf.GradientTape() as tape:
+    with tf.GradientTape(persistent=True) as tape:
         loss = tf.reduce_sum(model(BATCH, training=True) ** 2)
-    grads = dict(
-        zip(
-            [w.path for w in model.trainable_weights],
-            tape.gradient(loss, model.trainable_weights),
-            strict=True,
-        )
-    )
     for name in ("image_encoder", "audio_encoder", "text_encoder"):
-        assert any(name in p and float(tf.reduce_sum(tf.abs(g))) > 0 for p, g in grads.items()), (
-            name
-        )
+        weights = model.get_layer(name).trainable_weights
+        grads = tape.gradient(loss, weights)
+        assert weights and all(g is not None for g in grads), name
+        assert sum(float(tf.reduce_sum(tf.abs(g))) for g in grads) > 0, name
     model.save(tmp_path / "f.keras")
     loaded = keras.models.load_model(tmp_path / "f.keras")
     np.testing.assert_allclose(
