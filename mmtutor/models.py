@@ -7,9 +7,17 @@ from mmtutor.config import _quiet_env
 _quiet_env()
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
-__all__ = ["build_unimodal", "build_concat_fusion"]
+__all__ = [
+    "build_concat_fusion",
+    "build_early_fusion",
+    "build_feature_extractor",
+    "build_fusion_model",
+    "build_late_fusion",
+    "build_unimodal",
+]
 
 
 def _classifier_head(x, num_classes: int, hidden: int, dropout: float):
@@ -51,10 +59,80 @@ def build_unimodal(
     return keras.Model(inputs, outputs, name=f"unimodal_{encoder.name.removesuffix('_encoder')}")
 
 
+def _model_inputs(encoders, what: str):
+    """Fresh named inputs, one per single-input encoder, checked for clashes."""
+    if not isinstance(encoders, list | tuple) or len(encoders) < 2:
+        raise ValueError(
+            f"{what} expects a list of 2+ encoders, got {type(encoders).__name__} "
+            f"of length {len(encoders) if hasattr(encoders, '__len__') else '?'}"
+        )
+    inputs = {}
+    for enc in encoders:
+        if not isinstance(enc, keras.Model) or len(enc.inputs) != 1:
+            raise TypeError(f"each encoder must be a single-input keras.Model, got {enc!r:.60}")
+        name = enc.inputs[0].name
+        if name in inputs:
+            raise ValueError(f"two encoders take the same input {name!r}")
+        inputs[name] = keras.Input(
+            shape=enc.inputs[0].shape[1:], dtype=enc.inputs[0].dtype, name=name
+        )
+    return inputs
+
+
+def build_fusion_model(
+    encoders: list[keras.Model],
+    fusion="concat",
+    head: int | keras.Layer | None = 64,
+    num_classes: int = 10,
+    dropout: float = 0.2,
+    name: str | None = None,
+    **fusion_options,
+) -> keras.Model:
+    """Encoders -> fusion layer -> head: any encoder combines with any fusion layer.
+
+    Args:
+        encoders: 2+ single-input models (e.g. from :mod:`mmtutor.encoders`), each
+            taking a different named input.
+        fusion: a layer from :mod:`mmtutor.fusion` or its name in
+            :data:`mmtutor.fusion.FUSION_LAYERS` (``fusion_options`` go to its constructor).
+        head: hidden units of a one-hidden-layer head (0 = a linear head), or a Keras
+            layer that maps the fused tensor to ``num_classes`` logits.
+        num_classes, dropout: the classification head's output size and dropout.
+
+    Returns:
+        a model taking the dict of raw inputs and returning logits; the fusion layer is
+        ``model.get_layer("fusion")``.
+
+    Example:
+        >>> from mmtutor.encoders import build_image_encoder, build_audio_encoder
+        >>> encs = [build_image_encoder(), build_audio_encoder()]
+        >>> build_fusion_model(encs, "tensor", head=16).output_shape
+        (None, 10)
+    """
+    from mmtutor.fusion import _make_fusion
+
+    inputs = _model_inputs(encoders, "build_fusion_model")
+    layer = (
+        _make_fusion(fusion, name="fusion", **fusion_options)
+        if isinstance(fusion, str)
+        else _make_fusion(fusion)
+    )
+    embeddings = [enc(inputs[enc.inputs[0].name]) for enc in encoders]
+    x = layer(embeddings)
+    if isinstance(head, layers.Layer):
+        outputs = head(x)
+    else:
+        _check_head(num_classes, head or 0, dropout)
+        outputs = _classifier_head(x, num_classes, head or 0, dropout)
+    kind = layer.name if layer.name != "fusion" else type(layer).__name__.lower()
+    return keras.Model(inputs, outputs, name=name or f"{kind}_fusion")
+
+
 def build_concat_fusion(
     encoders: list[keras.Model], num_classes: int = 10, hidden: int = 64, dropout: float = 0.2
 ) -> keras.Model:
-    """Concatenate the embeddings of 2+ encoders -> dense head: the simplest fusion.
+    """Concatenate the embeddings of 2+ encoders -> dense head: the simplest fusion
+    (``build_fusion_model(encoders, "concat", head=hidden)``).
 
     Example:
         >>> from mmtutor.encoders import build_image_encoder, build_audio_encoder
@@ -67,17 +145,113 @@ def build_concat_fusion(
             f"of length {len(encoders) if hasattr(encoders, '__len__') else '?'}"
         )
     _check_head(num_classes, hidden, dropout)
-    inputs, embeddings = {}, []
+    return build_fusion_model(
+        encoders, "concat", head=hidden, num_classes=num_classes, dropout=dropout,
+        name="concat_fusion",
+    )  # fmt: skip
+
+
+def build_late_fusion(
+    encoders: list[keras.Model],
+    combine: str = "mean",
+    num_classes: int = 10,
+    dropout: float = 0.2,
+) -> keras.Model:
+    """Decision-level fusion: each encoder gets its own classifier (``<input>_logits``),
+    and only the class scores are combined, by ``combine`` in ``"mean"``, ``"weighted"``,
+    ``"stacking"`` or ``"product_of_experts"`` (see :mod:`mmtutor.fusion`).
+
+    Trained end to end on the combined output. No modality sees another's features, so
+    the model is a sum of per-modality terms: it cannot learn an interaction (notebook 09).
+
+    Example:
+        >>> from mmtutor.encoders import build_image_encoder, build_audio_encoder
+        >>> build_late_fusion([build_image_encoder(), build_audio_encoder()]).output_shape
+        (None, 10)
+    """
+    from mmtutor.fusion import _make_fusion
+
+    late = ("mean", "weighted", "stacking", "product_of_experts")
+    if combine not in late:
+        raise ValueError(f"combine must be one of {list(late)}, got {combine!r}")
+    _check_head(num_classes, 0, dropout)
+    inputs = _model_inputs(encoders, "build_late_fusion")
+    logits = []
     for enc in encoders:
-        if not isinstance(enc, keras.Model) or len(enc.inputs) != 1:
-            raise TypeError(f"each encoder must be a single-input keras.Model, got {enc!r:.60}")
         name = enc.inputs[0].name
-        if name in inputs:
-            raise ValueError(f"two encoders take the same input {name!r}")
-        inputs[name] = keras.Input(
-            shape=enc.inputs[0].shape[1:], dtype=enc.inputs[0].dtype, name=name
+        x = enc(inputs[name])
+        if dropout:
+            x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
+        logits.append(layers.Dense(num_classes, name=f"{name}_logits")(x))
+    outputs = _make_fusion(combine, name="fusion")(logits)
+    return keras.Model(inputs, outputs, name=f"late_{combine}_fusion")
+
+
+def build_feature_extractor(modality: str, values) -> keras.Model:
+    """Raw input -> a flat vector of low-level features, with no learned weights: the
+    input of early (feature-level) fusion.
+
+    - ``"image"``: the pixels, flattened (64 values);
+    - ``"audio"``: the normalised log-mel spectrogram, flattened (frames x mel bins);
+    - ``"text"``: a multi-hot bag of words over the training vocabulary;
+    - any other name: the array, flattened (e.g. the controlled-interaction data).
+
+    ``values`` are the training values of that modality (to fit the vocabulary or the
+    spectrogram statistics and to learn the input shape).
+
+    Example:
+        >>> import numpy as np
+        >>> build_feature_extractor("image", np.zeros((4, 8, 8, 1))).output_shape
+        (None, 64)
+    """
+    from mmtutor import preprocessing
+
+    values = np.asarray(values)
+    if values.ndim < 1 or len(values) == 0:
+        raise ValueError(
+            f"values must be a non-empty batch of {modality!r} inputs, got shape {values.shape}"
         )
-        embeddings.append(enc(inputs[name]))
-    x = layers.Concatenate(name="fusion")(embeddings)
-    outputs = _classifier_head(x, num_classes, hidden, dropout)
-    return keras.Model(inputs, outputs, name="concat_fusion")
+    if modality == "text":
+        vectorizer = preprocessing.make_text_vectorizer(values)
+        inputs = keras.Input(shape=(), dtype="string", name="text")
+        x = layers.CategoryEncoding(vectorizer.vocabulary_size(), output_mode="multi_hot")(
+            vectorizer(inputs)
+        )
+    elif modality == "audio":
+        inputs = keras.Input(shape=values.shape[1:], name="audio")
+        x = preprocessing.LogMelSpectrogram(name="log_mel")(inputs)
+        x = preprocessing.make_spectrogram_normalizer(values)(x)
+        x = layers.Flatten()(x)
+    else:
+        inputs = keras.Input(shape=values.shape[1:], name=modality)
+        x = layers.Flatten()(inputs)
+    return keras.Model(inputs, x, name=f"{modality}_features")
+
+
+def build_early_fusion(
+    train, modalities: list[str] | None = None, hidden: int = 128, num_classes: int = 10,
+    dropout: float = 0.2,
+) -> keras.Model:  # fmt: skip
+    """Early (input-level) fusion: low-level features of every modality
+    (:func:`build_feature_extractor`) concatenated, then one MLP learns from all of them.
+
+    Args:
+        train: a training split with ``x`` (dict of modality arrays), used to fit the
+            feature extractors.
+        modalities: which of ``train.x`` to fuse (default: all, 2 or more).
+
+    Example:
+        >>> from mmtutor.data import load_mmdigits
+        >>> build_early_fusion(load_mmdigits().train).output_shape
+        (None, 10)
+    """
+    modalities = list(train.x) if modalities is None else list(modalities)
+    unknown = [m for m in modalities if m not in train.x]
+    if unknown:
+        raise ValueError(f"unknown modalities {unknown}; the split has {list(train.x)}")
+    extractors = [build_feature_extractor(m, train.x[m]) for m in modalities]
+    _check_head(num_classes, hidden, dropout)
+    return build_fusion_model(
+        extractors, "concat", head=hidden, num_classes=num_classes, dropout=dropout,
+        name="early_fusion",
+    )  # fmt: skip

@@ -1,5 +1,7 @@
-"""Datasets of the series. The embedded default is MM-Digits (:func:`load_mmdigits`)."""
+"""Datasets of the series. The embedded default is MM-Digits (:func:`load_mmdigits`);
+controlled-interaction data comes from :func:`make_interactions`."""
 
+from mmtutor.data.interactions import INTERACTION_KINDS, InteractionData, make_interactions
 from mmtutor.data.mmdigits import (
     CLASS_NAMES,
     DIGIT_ATTRIBUTES,
@@ -15,6 +17,8 @@ from mmtutor.data.speech import SAMPLE_RATE
 __all__ = [
     "CLASS_NAMES",
     "DIGIT_ATTRIBUTES",
+    "INTERACTION_KINDS",
+    "InteractionData",
     "MODALITIES",
     "MMDigits",
     "SAMPLE_RATE",
@@ -22,4 +26,5 @@ __all__ = [
     "grouped_split",
     "load_mmdigits",
     "make_caption",
+    "make_interactions",
 ]

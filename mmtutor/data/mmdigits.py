@@ -188,8 +188,8 @@ class Split:
     def inputs(
         self, modalities: tuple[str, ...] | list[str] | None = None
     ) -> dict[str, np.ndarray]:
-        """The input dict restricted to ``modalities`` (all three by default)."""
-        modalities = MODALITIES if modalities is None else tuple(modalities)
+        """The input dict restricted to ``modalities`` (all of them by default)."""
+        modalities = tuple(self.x) if modalities is None else tuple(modalities)
         unknown = [m for m in modalities if m not in self.x]
         if unknown or not modalities:
             raise ValueError(
