@@ -11,12 +11,14 @@ import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
 __all__ = [
+    "FUSION_METHODS",
     "build_concat_fusion",
     "build_early_fusion",
     "build_feature_extractor",
     "build_fusion_model",
     "build_late_fusion",
     "build_unimodal",
+    "fusion_builders",
 ]
 
 
@@ -255,3 +257,59 @@ def build_early_fusion(
         extractors, "concat", head=hidden, num_classes=num_classes, dropout=dropout,
         name="early_fusion",
     )  # fmt: skip
+
+
+#: every fusion method of the series, by family (names used in the results tables)
+FUSION_METHODS: dict[str, tuple[str, ...]] = {
+    "early": ("early",),
+    "late": ("late_mean", "late_weighted", "late_stacking", "late_product_of_experts"),
+    "intermediate": ("concat", "tensor", "low_rank", "gated", "film", "bilinear"),
+    "attention": ("cross_attention", "transformer"),
+    "graph": ("graph",),
+}
+
+
+def fusion_builders(
+    make_encoders, train=None, methods=None, num_classes: int = 10, head: int = 64,
+    options: dict[str, dict] | None = None,
+) -> dict:  # fmt: skip
+    """Name -> function building a fresh fusion model, for every method in ``methods``
+    (default: all of :data:`FUSION_METHODS`), ready for
+    :func:`mmtutor.training.compare_models`.
+
+    Args:
+        make_encoders: a function returning a fresh list of encoders (one per modality);
+            called once per model, so no two models share weights.
+        train: the training split, needed by ``"early"`` (its feature extractors are
+            fitted on it) and for the modality names of early fusion.
+        options: per-method keyword arguments for the fusion layer, e.g.
+            ``{"low_rank": {"rank": 8}}``.
+
+    Example:
+        >>> from mmtutor.encoders import build_vector_encoder
+        >>> encs = lambda: [build_vector_encoder(8, "m0"), build_vector_encoder(8, "m1")]
+        >>> sorted(fusion_builders(encs, methods=["tensor", "late_mean"]))
+        ['late_mean', 'tensor']
+    """
+    known = [m for family in FUSION_METHODS.values() for m in family]
+    methods = known if methods is None else list(methods)
+    unknown = [m for m in methods if m not in known]
+    if unknown or not methods:
+        raise ValueError(f"methods must be a non-empty subset of {known}, got {methods}")
+    if "early" in methods and train is None:
+        raise ValueError("early fusion needs the training split: pass train=data.train")
+    options = options or {}
+
+    def builder(method):
+        if method == "early":
+            names = [enc.inputs[0].name for enc in make_encoders()]
+            return lambda: build_early_fusion(train, names, hidden=head, num_classes=num_classes)
+        if method.startswith("late_"):
+            combine = method.removeprefix("late_")
+            return lambda: build_late_fusion(make_encoders(), combine, num_classes=num_classes)
+        return lambda: build_fusion_model(
+            make_encoders(), method, head=head, num_classes=num_classes, name=method,
+            **options.get(method, {}),
+        )  # fmt: skip
+
+    return {m: builder(m) for m in methods}

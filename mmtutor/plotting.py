@@ -18,7 +18,16 @@ __all__ = [
     "plot_history",
     "plot_confusion_matrix",
     "plot_embeddings_2d",
+    "plot_conv_filters",
+    "plot_feature_maps",
+    "plot_spectrogram_feature_maps",
+    "plot_filter_responses",
+    "plot_attention",
     "audio_player",
+    "plot_interaction_data",
+    "plot_method_comparison",
+    "plot_feature_distributions",
+    "plot_modality_weights",
 ]
 
 
@@ -240,9 +249,352 @@ def plot_embeddings_2d(
     return fig
 
 
+# --- image (notebook 02) ---
+
+
+def plot_conv_filters(kernel: np.ndarray, ncols: int = 8, title: str | None = None) -> plt.Figure:
+    """The 2-D filters of a convolution on one input channel, on one symmetric colour scale.
+
+    Args:
+        kernel: (kh, kw, 1, n) or (kh, kw, n) weights, e.g. ``conv.get_weights()[0]``.
+        ncols: filters per row.
+        title: optional figure title.
+
+    Red weights add the pixel, blue ones subtract it; white is zero.
+    """
+    kernel = np.asarray(kernel)
+    if kernel.ndim == 4 and kernel.shape[2] == 1:
+        kernel = kernel[:, :, 0, :]
+    if kernel.ndim != 3 or kernel.shape[-1] == 0:
+        raise ValueError(
+            f"kernel must have shape (kh, kw, 1, n) or (kh, kw, n), got {kernel.shape}"
+        )
+    n = kernel.shape[-1]
+    limit = float(np.abs(kernel).max()) or 1.0
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(0.9 * ncols, 0.95 * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(kernel[:, :, i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.set_title(str(i), fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_feature_maps(
+    image: np.ndarray, maps: np.ndarray, ncols: int = 8, title: str | None = None
+) -> plt.Figure:
+    """One input image, then each channel of a layer's output for it (its feature maps).
+
+    Args:
+        image: (h, w) or (h, w, 1) input image.
+        maps: (h', w', channels) activations of one example.
+        ncols: panels per row (the image takes the first).
+        title: optional figure title.
+    """
+    image, maps = np.asarray(image), np.asarray(maps)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.ndim != 2 or maps.ndim != 3:
+        raise ValueError(
+            f"image must be (h, w[, 1]) and maps (h, w, channels), got {image.shape} and {maps.shape}"
+        )
+    n = maps.shape[-1] + 1
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(0.9 * ncols, 0.95 * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i == 0:
+            ax.imshow(image, cmap="gray_r", vmin=0.0, vmax=1.0)
+            ax.set_title("input", fontsize=7)
+        elif i < n:
+            ax.imshow(maps[:, :, i - 1], cmap="viridis")
+            ax.set_title(str(i - 1), fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# --- audio (notebook 04) ---
+
+
+def plot_spectrogram_feature_maps(
+    spectrogram: np.ndarray, maps: np.ndarray, ncols: int = 5, title: str | None = None
+) -> plt.Figure:
+    """A (frames, mel bins) spectrogram, then each channel of a 2-D conv layer's output for it.
+
+    Time runs left to right and frequency bottom to top in every panel; each panel has its
+    own colour scale (a feature map's values mean nothing on the input's scale).
+
+    Args:
+        spectrogram: (frames, bins) input of the network (e.g. the normalised log-mel).
+        maps: (frames', bins', channels) activations of one example.
+        ncols: panels per row (the spectrogram takes the first).
+        title: optional figure title.
+    """
+    spectrogram, maps = np.asarray(spectrogram), np.asarray(maps)
+    if spectrogram.ndim != 2 or maps.ndim != 3:
+        raise ValueError(
+            f"spectrogram must be (frames, bins) and maps (frames, bins, channels), "
+            f"got {spectrogram.shape} and {maps.shape}"
+        )
+    n = maps.shape[-1] + 1
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.8 * ncols, 1.6 * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i >= n:
+            ax.axis("off")
+            continue
+        panel = spectrogram if i == 0 else maps[:, :, i - 1]
+        ax.imshow(panel.T, origin="lower", aspect="auto", cmap="magma")
+        ax.set_title("input" if i == 0 else f"channel {i - 1}", fontsize=8)
+    axes[0, 0].set_ylabel("frequency", fontsize=8)
+    axes[0, 0].set_xlabel("time", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_filter_responses(
+    kernels: np.ndarray,
+    sample_rate: int = 8000,
+    mel_weights: np.ndarray | None = None,
+    title: str | None = None,
+) -> plt.Figure:
+    """A learned 1-D filterbank: some kernels, all magnitude responses, and their centres.
+
+    Left: four kernels over time (lowest to highest peak frequency). Middle: every
+    filter's magnitude response in dB (each row scaled to its own peak), rows sorted by
+    peak frequency. Right: the sorted peak frequencies, and, given ``mel_weights``
+    (fft bins, mel bins), the centres of the mel filters on the same relative scale.
+
+    Args:
+        kernels: (taps, filters) or (taps, 1, filters) weights.
+        sample_rate: samples per second.
+        mel_weights: optional mel filterbank, e.g. ``LogMelSpectrogram()._mel.numpy()``.
+        title: optional figure title.
+    """
+    from mmtutor.evaluation import filter_frequency_responses
+
+    freqs, responses, peaks = filter_frequency_responses(kernels, sample_rate)
+    kernels = np.asarray(kernels).reshape(np.shape(kernels)[0], -1)
+    order = np.argsort(peaks, kind="stable")
+    db = 20 * np.log10(responses[order] / responses[order].max(axis=1, keepdims=True) + 1e-6)
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(11.0, 3.2))
+    t_ms = np.arange(len(kernels)) / sample_rate * 1000
+    picks = order[np.linspace(0, len(order) - 1, 4).astype(int)]
+    for k, f in enumerate(picks):
+        left.plot(t_ms, kernels[:, f] / np.abs(kernels[:, f]).max() - 2.2 * k, lw=0.8)
+        left.text(t_ms[-1], -2.2 * k + 0.6, f"{peaks[f]:.0f} Hz", fontsize=7, ha="right")
+    left.set_yticks([])
+    left.set_xlabel("time (ms)")
+    left.set_title("kernels, low to high peak", fontsize=9)
+    extent = (0.0, freqs[-1], 0, len(order))
+    img = middle.imshow(db, origin="lower", aspect="auto", extent=extent, cmap="magma",
+                        vmin=-30, vmax=0)  # fmt: skip
+    fig.colorbar(img, ax=middle, label="dB re. peak")
+    middle.set_xlabel("frequency (Hz)")
+    middle.set_ylabel("filter (sorted)")
+    middle.set_title("magnitude responses", fontsize=9)
+    rank = (np.arange(len(order)) + 0.5) / len(order)
+    right.plot(rank, peaks[order], "o", ms=3, label="learned filters (peak)")
+    if mel_weights is not None:
+        mel_weights = np.asarray(mel_weights)
+        mel_freqs = np.linspace(0, sample_rate / 2, mel_weights.shape[0])
+        centres = np.sort(mel_freqs[np.argmax(mel_weights, axis=0)])
+        right.plot((np.arange(len(centres)) + 0.5) / len(centres), centres, "-", color="grey",
+                   label="mel filters (centre)")  # fmt: skip
+    right.set_xlabel("filter rank / number of filters")
+    right.set_ylabel("frequency (Hz)")
+    right.legend(fontsize=7)
+    right.set_title("where the filters sit", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# --- text (notebook 03) ---
+
+
+def plot_attention(
+    scores: np.ndarray, tokens: Sequence[str], title: str | None = None
+) -> plt.Figure:
+    """Self-attention weights as heat maps, one panel per head: row i is how much word i
+    attends to each word (rows sum to 1).
+
+    Args:
+        scores: (heads, n, n) or (n, n) weights for the n words of one caption (padding cut).
+        tokens: the n words, labelling rows (queries) and columns (keys).
+        title: optional figure title.
+    """
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim == 2:
+        scores = scores[None]
+    n = len(tokens)
+    if scores.ndim != 3 or scores.shape[1:] != (n, n) or n == 0:
+        raise ValueError(
+            f"scores must have shape (heads, {n}, {n}) or ({n}, {n}) for {n} tokens, "
+            f"got shape {scores.shape}"
+        )
+    heads = len(scores)
+    side = 0.32 * n + 1.2
+    fig, axes = plt.subplots(1, heads, figsize=(side * heads + 0.8, side), squeeze=False)
+    for h, ax in enumerate(axes[0]):
+        img = ax.imshow(scores[h], cmap="viridis", vmin=0.0, vmax=float(scores.max()))
+        ax.set_xticks(range(n), tokens, rotation=90, fontsize=8)
+        ax.set_yticks(range(n), tokens if h == 0 else [""] * n, fontsize=8)
+        ax.set_xlabel("attends to (key)")
+        ax.set_title(f"head {h + 1}", fontsize=9)
+    axes[0][0].set_ylabel("word (query)")
+    fig.colorbar(img, ax=list(axes[0]), shrink=0.8, label="attention weight")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
 def audio_player(waveform: np.ndarray, sample_rate: int = 8000):
     """An ``IPython.display.Audio`` player for one waveform (normalised to its peak)."""
     from IPython.display import Audio
 
     waveform = _check_batch("waveform", waveform, (1,))
     return Audio(waveform, rate=sample_rate)
+
+
+# --- fusion comparisons (notebooks 05-09) ---
+def plot_interaction_data(datasets: Sequence, max_points: int = 600) -> plt.Figure:
+    """One panel per controlled-interaction dataset (:func:`mmtutor.data.make_interactions`):
+    modality ``m0`` against ``m1``, each reduced to its first principal component, coloured
+    by the label. Redundancy puts the classes on a diagonal, uniqueness splits them along
+    ``m0`` only, synergy makes a checkerboard (XOR) that no single axis separates.
+    """
+    if not datasets:
+        raise ValueError("datasets must be a non-empty list of InteractionData")
+    fig, axes = plt.subplots(1, len(datasets), figsize=(3.3 * len(datasets), 3.2), squeeze=False)
+    for ax, d in zip(axes[0], datasets, strict=True):
+        split = d.train
+        coords = []
+        for m in ("m0", "m1"):
+            x = split.x[m][:max_points] - split.x[m].mean(axis=0)
+            _, _, vt = np.linalg.svd(x, full_matrices=False)
+            pc = x @ vt[0]
+            coords.append(
+                pc
+                * np.sign(np.corrcoef(pc, split.meta["attributes"][:max_points, int(m[1])])[0, 1])
+            )
+        y = split.y[:max_points]
+        for label, colour in ((0, "tab:blue"), (1, "tab:orange")):
+            ax.scatter(coords[0][y == label], coords[1][y == label], s=6, alpha=0.6,
+                       color=colour, label=f"y = {label}")  # fmt: skip
+        ax.set_title(d.kind)
+        ax.set_xlabel("m0 (first principal component)")
+        ax.set_ylabel("m1 (first principal component)")
+    axes[0][0].legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_method_comparison(
+    table, columns: Sequence[str] | None = None, chance: float | None = None,
+    title: str | None = None, xlabel: str = "test accuracy",
+) -> plt.Figure:  # fmt: skip
+    """Horizontal bars, one group per method (row of ``table``, a pandas DataFrame) and one
+    bar per column in ``columns`` (default: all numeric columns), with an optional dashed
+    line at chance level. Missing values (a method without that figure) are left out.
+    """
+    columns = list(table.select_dtypes("number").columns) if columns is None else list(columns)
+    missing = [c for c in columns if c not in table.columns]
+    if missing or not columns or len(table) == 0:
+        raise ValueError(
+            f"columns must be non-empty and in the table {list(table.columns)}, got {columns}"
+        )
+    methods = list(table.index)
+    height = 0.8 / len(columns)
+    fig, ax = plt.subplots(figsize=(6.4, 0.35 * len(methods) * max(1, len(columns) * 0.6) + 1.2))
+    for k, column in enumerate(columns):
+        values = table[column].astype(float).to_numpy()
+        pos = np.arange(len(methods)) + (k - (len(columns) - 1) / 2) * height
+        ok = ~np.isnan(values)
+        ax.barh(pos[ok], values[ok], height=height, label=column)
+    ax.set_yticks(range(len(methods)), methods)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(xlabel)
+    if chance is not None:
+        ax.axvline(chance, color="black", linestyle="--", linewidth=1, label="chance")
+    if len(columns) > 1 or chance is not None:
+        ax.legend(loc="lower right", fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+# --- notebooks 05-06 ---
+def plot_feature_distributions(
+    features: dict[str, np.ndarray], bins: int = 40, title: str | None = None
+) -> plt.Figure:
+    """One histogram per modality of the values of its low-level features (what early
+    fusion concatenates), titled with the number of features: shows at a glance that the
+    modalities differ in scale, sparsity and size.
+
+    Args:
+        features: modality name -> (examples, features) array, e.g. the outputs of
+            :func:`mmtutor.models.build_feature_extractor`.
+        bins: histogram bins per panel.
+        title: optional figure title.
+
+    Example:
+        >>> fig = plot_feature_distributions({"a": np.zeros((4, 3)), "b": np.ones((4, 5))})
+        >>> len(fig.axes)
+        2
+    """
+    if not isinstance(features, dict) or not features:
+        raise ValueError("features must be a non-empty dict modality -> (examples, features) array")
+    arrays = {name: _check_batch(f"features[{name!r}]", z, (2,)) for name, z in features.items()}
+    fig, axes = plt.subplots(1, len(arrays), figsize=(3.2 * len(arrays), 2.8), squeeze=False)
+    for ax, (name, z) in zip(axes[0], arrays.items(), strict=True):
+        ax.hist(z.ravel().astype(float), bins=bins, color="tab:blue")
+        ax.set_yscale("log")
+        ax.set_title(f"{name}: {z.shape[1]:,} features", fontsize=10)
+        ax.set_xlabel("feature value")
+    axes[0][0].set_ylabel("count (log scale)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_modality_weights(weights: dict[str, float], title: str | None = None) -> plt.Figure:
+    """Bars of how much a late-fusion model trusts each modality (e.g. the learned
+    ``WeightedFusion.modality_weights()``), with a dashed line at the uniform weight 1/M.
+
+    Example:
+        >>> fig = plot_modality_weights({"image": 0.3, "audio": 0.5, "text": 0.2})
+        >>> len(fig.axes)
+        1
+    """
+    if not isinstance(weights, dict) or len(weights) < 2:
+        raise ValueError(f"weights must be a dict of 2+ modality -> weight, got {weights!r:.80}")
+    values = np.asarray([float(v) for v in weights.values()])
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(f"weights must be finite and non-negative, got {values}")
+    fig, ax = plt.subplots(figsize=(4.2, 2.8))
+    ax.bar(list(weights), values, color="tab:blue")
+    ax.axhline(1 / len(values), color="black", linestyle="--", linewidth=1, label="uniform 1/M")
+    for k, v in enumerate(values):
+        ax.text(k, v, f"{v:.2f}", ha="center", va="bottom", fontsize=9)
+    ax.set_ylim(0, max(1.0, float(values.max()) * 1.15))
+    ax.set_ylabel("weight")
+    ax.legend(loc="upper right", fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

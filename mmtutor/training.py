@@ -16,6 +16,7 @@ import keras  # noqa: E402
 __all__ = [
     "TrainResult",
     "compare_encoders",
+    "compare_models",
     "compile_classifier",
     "format_seconds",
     "train_and_evaluate",
@@ -102,13 +103,14 @@ def train_and_evaluate(
     )
 
 
-def format_seconds(seconds: float) -> str:
+def format_seconds(seconds: float, width: int = 0) -> str:
     """Wall-clock time as printed in the notebooks, e.g. ``'12.3 s (wall)'``.
 
     The ``(wall)`` suffix is what the test suite's sanitize file masks: timings differ run
-    to run, everything else a notebook prints must not.
+    to run, everything else a notebook prints must not. ``width`` pads the number on the
+    left (tables use 6), so a column of times keeps its width when a time gains a digit.
     """
-    return f"{seconds:.1f} s (wall)"
+    return f"{seconds:{width}.1f} s (wall)"
 
 
 def compare_encoders(
@@ -132,9 +134,7 @@ def compare_encoders(
     Example:
         >>> table, results = compare_encoders("image", data, epochs=5)  # doctest: +SKIP
     """
-    import pandas as pd
 
-    from mmtutor.config import setup
     from mmtutor.encoders import KINDS, build_encoder
     from mmtutor.models import build_unimodal
 
@@ -146,23 +146,79 @@ def compare_encoders(
         raise ValueError(
             f"kinds must be a non-empty subset of {list(KINDS[modality])}, got {list(kinds)}"
         )
-    rows, results = [], {}
-    for kind in kinds:
-        setup(seed=seed, verbose=False)
-        encoder = build_encoder(modality, data.train, kind=kind, embedding_dim=embedding_dim)
-        result = train_and_evaluate(build_unimodal(encoder), data, epochs=epochs, **fit_options)
-        results[kind] = result
-        rows.append(
-            {
-                "encoder": kind,
-                "parameters": result.params,
-                "epochs": epochs,
-                "train time": format_seconds(result.seconds),
-                "test loss": round(result.test_loss, 4),
-                "test accuracy": round(result.test_accuracy, 3),
-            }
+    builders = {
+        kind: (
+            lambda kind=kind: build_unimodal(
+                build_encoder(modality, data.train, kind=kind, embedding_dim=embedding_dim)
+            )
         )
-    return pd.DataFrame(rows).set_index("encoder"), results
+        for kind in kinds
+    }
+    table, results = compare_models(builders, data, epochs=epochs, seed=seed, **fit_options)
+    return table.rename_axis("encoder"), results
+
+
+def compare_models(
+    builders: dict,
+    data,
+    epochs: int = 10,
+    seed: int = 0,
+    ablate: list[str] | tuple[str, ...] = (),
+    **fit_options,
+):
+    """Train one model per entry of ``builders`` (name -> function returning a fresh,
+    uncompiled model) on ``data`` and tabulate them.
+
+    Each run re-seeds first (``mmtutor.setup(seed, verbose=False)``), so a row does not
+    depend on the rows before it. For every modality in ``ablate``, the table also gives
+    the test accuracy with that modality zeroed at test time
+    (:func:`mmtutor.evaluation.ablate`; a model that does not take it is left blank).
+
+    Returns:
+        ``(table, results)``: a pandas DataFrame indexed by name (parameters, epochs,
+        train time, test loss, test accuracy[, without <modality>...]) and a dict
+        name -> :class:`TrainResult`.
+
+    Example:
+        >>> from mmtutor.models import build_late_fusion  # doctest: +SKIP
+        >>> table, _ = compare_models({"late": lambda: build_late_fusion(encs())}, data)  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    from mmtutor.config import setup
+    from mmtutor.evaluation import ablate as ablate_inputs
+
+    if not isinstance(builders, dict) or not builders or not all(map(callable, builders.values())):
+        raise ValueError(
+            "builders must be a non-empty dict name -> function returning a model, got "
+            f"{type(builders).__name__}"
+        )
+    unknown = [m for m in ablate if m not in data.test.x]
+    if unknown:
+        raise ValueError(f"cannot ablate {unknown}: the data has {list(data.test.x)}")
+    rows, results = [], {}
+    for name, build in builders.items():
+        setup(seed=seed, verbose=False)
+        result = train_and_evaluate(build(), data, epochs=epochs, **fit_options)
+        results[name] = result
+        row = {
+            "method": name,
+            "parameters": result.params,
+            "epochs": epochs,
+            "train time": format_seconds(result.seconds, width=6),
+            "test loss": round(result.test_loss, 4),
+            "test accuracy": round(result.test_accuracy, 3),
+        }
+        names = [t.name for t in result.model.inputs]
+        for modality in ablate:
+            accuracy = None
+            if modality in names:
+                x = ablate_inputs(data.test.inputs(names), modality, how="zero")
+                _, accuracy = result.model.evaluate(x, data.test.y, verbose=0)
+                accuracy = round(float(accuracy), 3)
+            row[f"without {modality}"] = accuracy
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("method"), results
 
 
 def unimodal_baselines(data, epochs: int = 10, kinds: dict[str, str] | None = None, seed: int = 0):
@@ -185,3 +241,149 @@ def unimodal_baselines(data, epochs: int = 10, kinds: dict[str, str] | None = No
         _, results = compare_encoders(modality, data, [kind], epochs=epochs, seed=seed)
         out[modality] = results[kind]
     return out
+
+
+# --- notebooks 07-08 ---
+def embed_splits(data, front_ends: dict):
+    """``data`` with every input replaced by its front end's output, computed once.
+
+    ``front_ends`` maps a modality to a model that takes that modality's raw input (a
+    trained encoder, or a weight-free :func:`mmtutor.models.build_feature_extractor`).
+    Returns an object with ``train``, ``val`` and ``test`` splits (same labels and
+    metadata) whose ``x[modality]`` are NumPy arrays (n, features): what a fusion layer
+    on top of *frozen* front ends sees. Taught in notebook 07.
+
+    Example:
+        >>> encoders = {m: r.model.get_layer(f"{m}_encoder") for m, r in baselines.items()}  # doctest: +SKIP
+        >>> embed_splits(data, encoders).train.x["audio"].shape  # doctest: +SKIP
+        (2000, 64)
+    """
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    if not isinstance(front_ends, dict) or not front_ends:
+        raise ValueError(
+            f"front_ends must be a non-empty dict modality -> model, got {type(front_ends).__name__}"
+        )
+    unknown = [m for m in front_ends if m not in data.train.x]
+    if unknown:
+        raise ValueError(f"no input for {unknown}: the data has {list(data.train.x)}")
+    splits = {}
+    for name in ("train", "val", "test"):
+        split = getattr(data, name)
+        splits[name] = replace(split, x=_embed_inputs(front_ends, split.x))
+    return SimpleNamespace(**splits)
+
+
+def _embed_inputs(front_ends: dict, inputs: dict) -> dict:
+    """``{modality: front_end(inputs[modality])}`` as flat NumPy arrays."""
+    from mmtutor.evaluation import embed
+
+    return {
+        m: embed(model, inputs[m]).reshape(len(inputs[m]), -1) for m, model in front_ends.items()
+    }
+
+
+def _identity_encoder(name: str, dim: int) -> keras.Model:
+    """A pass-through "encoder" for a precomputed feature vector (input named ``name``)."""
+    inputs = keras.Input(shape=(dim,), name=name)
+    return keras.Model(inputs, keras.layers.Identity()(inputs), name=f"{name}_encoder")
+
+
+def compare_frozen_fusion(
+    encoders: dict,
+    data,
+    methods: list[str] | tuple[str, ...] | None = None,
+    epochs: int = 10,
+    head: int = 64,
+    options: dict[str, dict] | None = None,
+    ablate: list[str] | tuple[str, ...] = (),
+    seed: int = 0,
+    **fit_options,
+):
+    """Compare fusion methods on top of *frozen*, already trained encoders.
+
+    Each encoder's embeddings of every split are computed once (:func:`embed_splits`);
+    then, for each method of :data:`mmtutor.models.FUSION_METHODS`, only the fusion layer
+    and its head (late fusion: the per-modality classifiers and the combiner) are trained
+    on those embeddings, through :func:`compare_models` (re-seeded per method). Every method
+    sees the same features, and a run costs seconds instead of an end-to-end training.
+    ``"early"`` fuses the weight-free low-level features of
+    :func:`mmtutor.models.build_feature_extractor` (also computed once), with a 128-unit
+    head as :func:`mmtutor.models.build_early_fusion`: it is the same model as end to end.
+
+    ``"without <modality>"`` columns: test accuracy when that modality's *raw* input is
+    zeroed (:func:`mmtutor.evaluation.ablate`) and passed through its frozen front end, as
+    :func:`compare_models` does for end-to-end models.
+
+    Returns:
+        ``(table, results)`` as :func:`compare_models`. ``parameters`` counts the weights
+        trained in the run (fusion + head). Each result's model takes the embeddings (a
+        dict modality -> (batch, embedding_dim)), not raw inputs.
+
+    Example:
+        >>> encoders = {m: r.model.get_layer(f"{m}_encoder") for m, r in baselines.items()}  # doctest: +SKIP
+        >>> table, results = compare_frozen_fusion(encoders, data, ["concat", "gated"])  # doctest: +SKIP
+    """
+    from mmtutor.evaluation import ablate as ablate_inputs
+    from mmtutor.models import (
+        FUSION_METHODS,
+        build_feature_extractor,
+        build_fusion_model,
+        fusion_builders,
+    )
+
+    known = [m for family in FUSION_METHODS.values() for m in family]
+    methods = known if methods is None else list(methods)
+    unknown = [m for m in methods if m not in known]
+    if unknown or not methods:
+        raise ValueError(f"methods must be a non-empty subset of {known}, got {methods}")
+    if not isinstance(encoders, dict) or len(encoders) < 2:
+        raise ValueError(
+            "encoders must be a dict modality -> trained encoder with 2+ entries, got "
+            f"{type(encoders).__name__}"
+        )
+    missing = [m for m in ablate if m not in encoders]
+    if missing:
+        raise ValueError(f"cannot ablate {missing}: the encoders are for {list(encoders)}")
+    modalities = list(encoders)
+    front_ends = {"encoders": encoders}
+    if "early" in methods:
+        front_ends["features"] = {
+            m: build_feature_extractor(m, data.train.x[m]) for m in modalities
+        }
+    embedded, ablated = {}, {}
+    for key, models in front_ends.items():
+        embedded[key] = embed_splits(data, models)
+        ablated[key] = {
+            m: _embed_inputs({m: models[m]}, ablate_inputs(data.test.inputs([m]), m))
+            for m in ablate
+        }
+
+    def identity(key):
+        return [_identity_encoder(m, embedded[key].train.x[m].shape[1]) for m in modalities]
+
+    others = [m for m in methods if m != "early"]
+    builders = fusion_builders(lambda: identity("encoders"), None, others, head=head,
+                               options=options) if others else {}  # fmt: skip
+    builders = {m: builders.get(m) for m in methods}
+    if "early" in methods:
+        builders["early"] = lambda: build_fusion_model(identity("features"), "concat", head=128,
+                                                       name="early")  # fmt: skip
+    import pandas as pd
+
+    tables, results = [], {}
+    for name, build in builders.items():
+        key = "features" if name == "early" else "encoders"
+        table, result = compare_models({name: build}, embedded[key], epochs=epochs, seed=seed,
+                                       **fit_options)  # fmt: skip
+        for modality in ablate:
+            x = {**embedded[key].test.x, modality: ablated[key][modality][modality]}
+            _, accuracy = result[name].model.evaluate(x, data.test.y, verbose=0)
+            table[f"without {modality}"] = round(float(accuracy), 3)
+        tables.append(table)
+        results |= result
+    return pd.concat(tables), results
+
+
+__all__ += ["compare_frozen_fusion", "embed_splits"]

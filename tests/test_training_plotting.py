@@ -87,3 +87,68 @@ def test_figures_reject_bad_input():
         plotting.plot_class_balance({})
     with pytest.raises(ValueError, match=r"history must hold 'loss' and 'accuracy'"):
         plotting.plot_history({"loss": [1.0]})
+
+
+def test_format_seconds_keeps_a_fixed_width_in_tables():
+    from mmtutor.training import format_seconds
+
+    assert format_seconds(12.34) == "12.3 s (wall)"
+    assert format_seconds(5.04, width=6) == "   5.0 s (wall)"
+    assert len(format_seconds(5.0, width=6)) == len(format_seconds(123.4, width=6))
+
+
+def test_ablate_removes_one_modality_and_keeps_the_others():
+    from mmtutor.evaluation import ablate
+
+    x = {"a": np.arange(6.0).reshape(3, 2), "t": np.array(["x y", "x", "x"], dtype=object)}
+    zero = ablate(x, "a")
+    assert np.all(zero["a"] == 0) and zero["t"] is x["t"] and x["a"][0, 1] == 1  # input kept
+    np.testing.assert_allclose(ablate(x, "a", "mean")["a"], [[2, 3]] * 3)
+    assert list(ablate(x, "t")["t"]) == ["", "", ""]
+    assert list(ablate(x, "t", "mean")["t"]) == ["x"] * 3
+    shuffled = ablate(x, "a", "shuffle", seed=0)["a"]
+    assert sorted(map(tuple, shuffled)) == sorted(map(tuple, x["a"]))
+    with pytest.raises(
+        ValueError, match="modality must be one of the inputs \\['a', 't'\\], got 'b'"
+    ):
+        ablate(x, "b")
+    with pytest.raises(ValueError, match="how must be 'zero', 'mean' or 'shuffle', got 'drop'"):
+        ablate(x, "a", "drop")
+
+
+def test_compare_models_tabulates_each_model_and_its_ablations():
+    from mmtutor.data import make_interactions
+    from mmtutor.encoders import build_vector_encoder
+    from mmtutor.models import fusion_builders
+    from mmtutor.training import compare_models
+
+    data = make_interactions("uniqueness", n=400)
+    encoders = lambda: [build_vector_encoder(8, m, embedding_dim=4) for m in data.modalities]  # noqa: E731
+    builders = fusion_builders(encoders, data.train, ["early", "late_mean"], num_classes=2, head=4)
+    table, results = compare_models(builders, data, epochs=2, ablate=["m0", "m1"])
+    assert list(table.index) == ["early", "late_mean"] and set(results) == set(builders)
+    assert list(table.columns[-2:]) == ["without m0", "without m1"]
+    for name, result in results.items():
+        assert table.loc[name, "test accuracy"] == round(result.test_accuracy, 3)
+        assert table.loc[name, "parameters"] == result.params
+    again, _ = compare_models(builders, data, epochs=2)  # re-seeded: same numbers
+    assert list(again["test accuracy"]) == list(table["test accuracy"])
+    with pytest.raises(ValueError, match="cannot ablate \\['image'\\]"):
+        compare_models(builders, data, ablate=["image"])
+    with pytest.raises(ValueError, match="builders must be a non-empty dict"):
+        compare_models({}, data)
+
+
+def test_fusion_figures():
+    import pandas as pd
+
+    from mmtutor.data import make_interactions
+
+    datasets = [make_interactions(k, n=300) for k in ("redundancy", "synergy")]
+    fig = plotting.plot_interaction_data(datasets)
+    assert len(fig.axes) == 2 and [ax.get_title() for ax in fig.axes] == ["redundancy", "synergy"]
+    table = pd.DataFrame({"a": [0.5, 0.9], "b": [0.7, np.nan]}, index=["late", "tensor"])
+    fig = plotting.plot_method_comparison(table, chance=0.5)
+    assert len(fig.axes[0].patches) == 3  # the missing value draws no bar
+    with pytest.raises(ValueError, match="columns must be non-empty and in the table"):
+        plotting.plot_method_comparison(table, ["c"])

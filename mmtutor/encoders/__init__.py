@@ -6,6 +6,7 @@ modality's raw MM-Digits input to a ``(batch, embedding_dim)`` embedding:
 - image: (batch, 8, 8, 1) floats in [0, 1]           -> :mod:`mmtutor.encoders.image`
 - text: (batch,) strings (vectorizer inside)          -> :mod:`mmtutor.encoders.text`
 - audio: (batch, samples) waveforms (log-mel inside)  -> :mod:`mmtutor.encoders.audio`
+- vector: (batch, features), e.g. controlled-interaction data -> :mod:`mmtutor.encoders.vector`
 
 Keeping preprocessing inside the encoder means a saved model serves raw inputs.
 :func:`build_encoder` builds any of them with the preprocessing state (vocabulary,
@@ -17,16 +18,19 @@ from __future__ import annotations
 from mmtutor.encoders.audio import AUDIO_KINDS, build_audio_encoder
 from mmtutor.encoders.image import IMAGE_KINDS, build_image_encoder
 from mmtutor.encoders.text import TEXT_KINDS, build_text_encoder
+from mmtutor.encoders.vector import VECTOR_KINDS, build_vector_encoder
 
 __all__ = [
     "AUDIO_KINDS",
     "IMAGE_KINDS",
     "TEXT_KINDS",
+    "VECTOR_KINDS",
     "KINDS",
     "build_audio_encoder",
     "build_encoder",
     "build_image_encoder",
     "build_text_encoder",
+    "build_vector_encoder",
 ]
 
 #: the encoder kinds of each modality; the first is the default of :func:`build_encoder`
