@@ -249,6 +249,25 @@ def plot_embeddings_2d(
     return fig
 
 
+def _panel_grid(panels, ncols: int, cell: tuple[float, float], title: str | None, fontsize=7):
+    """Draw ``panels`` ((array, title, imshow options) each) on a grid of ``ncols`` columns;
+    the cells after the last panel stay empty. Returns (figure, axes)."""
+    nrows = int(np.ceil(len(panels) / ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(cell[0] * ncols, cell[1] * nrows), squeeze=False
+    )
+    for ax in axes.flat[len(panels) :]:
+        ax.axis("off")
+    for ax, (array, name, options) in zip(axes.flat, panels, strict=False):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.imshow(array, **options)
+        ax.set_title(name, fontsize=fontsize)
+    if title:
+        fig.suptitle(title)
+    return fig, axes
+
+
 # --- image (notebook 02) ---
 
 
@@ -269,17 +288,10 @@ def plot_conv_filters(kernel: np.ndarray, ncols: int = 8, title: str | None = No
         raise ValueError(
             f"kernel must have shape (kh, kw, 1, n) or (kh, kw, n), got {kernel.shape}"
         )
-    n = kernel.shape[-1]
     limit = float(np.abs(kernel).max()) or 1.0
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(0.9 * ncols, 0.95 * nrows), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < n:
-            ax.imshow(kernel[:, :, i], cmap="RdBu_r", vmin=-limit, vmax=limit)
-            ax.set_title(str(i), fontsize=7)
-    if title:
-        fig.suptitle(title)
+    options = {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit}
+    panels = [(kernel[:, :, i], str(i), options) for i in range(kernel.shape[-1])]
+    fig, _ = _panel_grid(panels, ncols, (0.9, 0.95), title)
     fig.tight_layout()
     return fig
 
@@ -302,19 +314,9 @@ def plot_feature_maps(
         raise ValueError(
             f"image must be (h, w[, 1]) and maps (h, w, channels), got {image.shape} and {maps.shape}"
         )
-    n = maps.shape[-1] + 1
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(0.9 * ncols, 0.95 * nrows), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i == 0:
-            ax.imshow(image, cmap="gray_r", vmin=0.0, vmax=1.0)
-            ax.set_title("input", fontsize=7)
-        elif i < n:
-            ax.imshow(maps[:, :, i - 1], cmap="viridis")
-            ax.set_title(str(i - 1), fontsize=7)
-    if title:
-        fig.suptitle(title)
+    panels = [(image, "input", {"cmap": "gray_r", "vmin": 0.0, "vmax": 1.0})]
+    panels += [(maps[:, :, c], str(c), {"cmap": "viridis"}) for c in range(maps.shape[-1])]
+    fig, _ = _panel_grid(panels, ncols, (0.9, 0.95), title)
     fig.tight_layout()
     return fig
 
@@ -342,22 +344,12 @@ def plot_spectrogram_feature_maps(
             f"spectrogram must be (frames, bins) and maps (frames, bins, channels), "
             f"got {spectrogram.shape} and {maps.shape}"
         )
-    n = maps.shape[-1] + 1
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.8 * ncols, 1.6 * nrows), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if i >= n:
-            ax.axis("off")
-            continue
-        panel = spectrogram if i == 0 else maps[:, :, i - 1]
-        ax.imshow(panel.T, origin="lower", aspect="auto", cmap="magma")
-        ax.set_title("input" if i == 0 else f"channel {i - 1}", fontsize=8)
+    options = {"origin": "lower", "aspect": "auto", "cmap": "magma"}
+    panels = [(spectrogram.T, "input", options)]
+    panels += [(maps[:, :, c].T, f"channel {c}", options) for c in range(maps.shape[-1])]
+    fig, axes = _panel_grid(panels, ncols, (1.8, 1.6), title, fontsize=8)
     axes[0, 0].set_ylabel("frequency", fontsize=8)
     axes[0, 0].set_xlabel("time", fontsize=8)
-    if title:
-        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -598,3 +590,53 @@ def plot_modality_weights(weights: dict[str, float], title: str | None = None) -
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+# --- notebooks 07-08 ---
+def plot_fusion_weights(
+    weights: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str],
+    panel_titles: Sequence[str] | None = None, title: str | None = None,
+    xlabel: str = "modality", ylabel: str = "class",
+) -> plt.Figure:  # fmt: skip
+    """Fusion weights as annotated heat maps: gates of :class:`~mmtutor.fusion.GatedFusion`,
+    attention of the attention layers, edge weights of :class:`~mmtutor.fusion.GraphFusion`.
+
+    Args:
+        weights: (rows, cols), or (panels, rows, cols) for one panel each (e.g. per head);
+            typically averaged per class with :func:`mmtutor.evaluation.mean_by_class`.
+        row_labels, col_labels: names of the rows (e.g. classes) and columns (e.g. modalities).
+        panel_titles: one title per panel (3-D ``weights`` only).
+    """
+    weights = np.asarray(weights, dtype=float)
+    if weights.ndim == 2:
+        weights = weights[None]
+    shape = (len(row_labels), len(col_labels))
+    if weights.ndim != 3 or weights.shape[1:] != shape or 0 in shape:
+        raise ValueError(
+            f"weights must have shape {shape} or (panels, *{shape}) for {shape[0]} row and "
+            f"{shape[1]} column labels, got shape {weights.shape}"
+        )
+    if panel_titles is not None and len(panel_titles) != len(weights):
+        raise ValueError(f"need {len(weights)} panel titles, got {len(panel_titles)}")
+    n = len(weights)
+    width, height = 0.75 * shape[1] + 1.4, 0.32 * shape[0] + 1.3
+    fig, axes = plt.subplots(1, n, figsize=(width * n + 0.8, height), squeeze=False)
+    vmax = float(weights.max())
+    for k, ax in enumerate(axes[0]):
+        img = ax.imshow(weights[k], cmap="viridis", vmin=0.0, vmax=vmax, aspect="auto")
+        for (i, j), value in np.ndenumerate(weights[k]):
+            color = "black" if value > 0.6 * vmax else "white"
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color=color)
+        ax.set_xticks(range(shape[1]), col_labels, fontsize=8)
+        ax.set_yticks(range(shape[0]), row_labels if k == 0 else [""] * shape[0], fontsize=8)
+        ax.set_xlabel(xlabel)
+        if panel_titles is not None:
+            ax.set_title(panel_titles[k], fontsize=9)
+    axes[0][0].set_ylabel(ylabel)
+    fig.colorbar(img, ax=list(axes[0]), shrink=0.8, label="weight")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+__all__ += ["plot_fusion_weights"]
