@@ -144,3 +144,12 @@ def test_wrong_inputs_are_rejected(vectorizer, kind):
         ValueError, match=r"expects a 1-D batch of captions, shape \(batch,\), got shape \(2, 2\)"
     ):
         encoder(CAPTIONS.reshape(2, 2))
+
+
+@pytest.mark.parametrize("kind", TEXT_KINDS)
+def test_an_empty_caption_gives_a_finite_embedding(kind):
+    # an ablated text modality is a batch of empty captions: 0 / 0 must not give NaN
+    vectorizer = make_text_vectorizer(["an odd digit", "an even digit with a loop"])
+    encoder = build_text_encoder(vectorizer, kind=kind, embedding_dim=8)
+    out = keras.ops.convert_to_numpy(encoder(np.array(["", "an odd digit"], dtype=object)))
+    assert out.shape == (2, 8) and np.all(np.isfinite(out))

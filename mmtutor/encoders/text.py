@@ -32,6 +32,7 @@ __all__ = [
     "MaskedConv1D",
     "TextEncoder",
     "MaskedGlobalMaxPooling1D",
+    "MaskedGlobalAveragePooling1D",
     "TokenAndPositionEmbedding",
     "attention_scores",
     "build_text_encoder",
@@ -127,6 +128,42 @@ class MaskedConv1D(layers.Conv1D):
 
     def compute_mask(self, inputs, mask=None):
         return mask
+
+
+@keras.saving.register_keras_serializable(package="mmtutor")
+class MaskedGlobalAveragePooling1D(layers.Layer):
+    """Mean over the unmasked steps of (batch, steps, features) -> (batch, features).
+
+    Like Keras' ``GlobalAveragePooling1D`` with a mask, except that an all-padding row
+    (an empty caption) gives zeros instead of 0 / 0 = NaN.
+
+    Example:
+        >>> x = np.array([[[1.0], [5.0]], [[2.0], [4.0]]], "float32")
+        >>> m = np.array([[True, False], [False, False]])
+        >>> MaskedGlobalAveragePooling1D()(x, mask=m).numpy().tolist()
+        [[1.0], [0.0]]
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(
+                "MaskedGlobalAveragePooling1D expects rank-3 inputs (batch, steps, features), "
+                f"got shape {tuple(input_shape)}"
+            )
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return ops.mean(inputs, axis=1)
+        weights = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+        count = ops.maximum(ops.sum(weights, axis=1), 1.0)
+        return ops.sum(inputs * weights, axis=1) / count
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 @keras.saving.register_keras_serializable(package="mmtutor")
@@ -278,7 +315,7 @@ def build_text_encoder(
     tokens = vectorizer(inputs)
     if kind == "bag":
         x = layers.Embedding(vocabulary_size, token_dim, mask_zero=True)(tokens)
-        x = layers.GlobalAveragePooling1D()(x)
+        x = MaskedGlobalAveragePooling1D()(x)
     elif kind == "bilstm":
         x = layers.Embedding(vocabulary_size, token_dim, mask_zero=True, name="embedding")(tokens)
         x = layers.Bidirectional(layers.LSTM(units), name="bilstm")(x)
@@ -318,7 +355,7 @@ def build_text_encoder(
         x = layers.LayerNormalization(epsilon=1e-6, name="norm_2")(
             layers.Add()([x, layers.Dropout(dropout)(hidden)])
         )
-        x = layers.GlobalAveragePooling1D(name="masked_mean")(x)
+        x = MaskedGlobalAveragePooling1D(name="masked_mean")(x)
     outputs = layers.Dense(embedding_dim, activation="relu")(x)
     return TextEncoder(inputs, outputs, name="text_encoder")
 
