@@ -235,3 +235,32 @@ def ablate(inputs: dict, modality: str, how: str = "zero", seed: int = 0) -> dic
     else:
         new = np.broadcast_to(values.mean(axis=0), values.shape).astype(values.dtype)
     return {**inputs, modality: new}
+
+
+# --- notebooks 07-08 ---
+def mean_by_class(values: np.ndarray, y: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    """The mean of ``values`` (n, ...) over the examples of each class: (num_classes, ...).
+
+    Used to read fusion weights (gates, attention) class by class (notebooks 07-08).
+
+    Example:
+        >>> mean_by_class(np.array([[1.0], [3.0], [5.0]]), np.array([0, 0, 1]), 2)[:, 0]
+        array([2., 5.])
+    """
+    values, y = np.asarray(values), np.asarray(y)
+    if values.ndim < 1 or y.shape != values.shape[:1]:
+        raise ValueError(
+            f"values must be (n, ...) with one row per label, got shapes {values.shape} "
+            f"and {y.shape}"
+        )
+    if len(y) and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(f"labels must be in [0, {num_classes}), got {y.min()}..{y.max()}")
+    return np.stack(
+        [
+            values[y == c].mean(axis=0) if np.any(y == c) else np.full(values.shape[1:], np.nan)
+            for c in range(num_classes)
+        ]
+    )
+
+
+__all__ += ["mean_by_class"]

@@ -284,10 +284,14 @@ def _embed_inputs(front_ends: dict, inputs: dict) -> dict:
     }
 
 
-def _identity_encoder(name: str, dim: int) -> keras.Model:
-    """A pass-through "encoder" for a precomputed feature vector (input named ``name``)."""
+def _identity_encoder(name: str, dim: int, units: int = 0) -> keras.Model:
+    """A pass-through "encoder" for a precomputed feature vector (input named ``name``),
+    or, with ``units``, a trained linear projection of it to ``units`` features."""
     inputs = keras.Input(shape=(dim,), name=name)
-    return keras.Model(inputs, keras.layers.Identity()(inputs), name=f"{name}_encoder")
+    layer = (
+        keras.layers.Dense(units, name=f"{name}_projection") if units else keras.layers.Identity()
+    )
+    return keras.Model(inputs, layer(inputs), name=f"{name}_encoder")
 
 
 def compare_frozen_fusion(
@@ -298,6 +302,8 @@ def compare_frozen_fusion(
     head: int = 64,
     options: dict[str, dict] | None = None,
     ablate: list[str] | tuple[str, ...] = (),
+    how: str = "zero",
+    project: dict[str, int] | None = None,
     seed: int = 0,
     **fit_options,
 ):
@@ -312,9 +318,15 @@ def compare_frozen_fusion(
     :func:`mmtutor.models.build_feature_extractor` (also computed once), with a 128-unit
     head as :func:`mmtutor.models.build_early_fusion`: it is the same model as end to end.
 
+    ``project`` maps a method to a size ``k``: each embedding first goes through a trained
+    ``Dense(k)`` (default ``{"tensor": 16}``: tensor fusion of three 64-d embeddings would
+    feed ``65**3 = 274,625`` features to the head, 17.6 million weights; with ``k = 16``,
+    ``17**3 = 4,913``).
+
     ``"without <modality>"`` columns: test accuracy when that modality's *raw* input is
-    zeroed (:func:`mmtutor.evaluation.ablate`) and passed through its frozen front end, as
-    :func:`compare_models` does for end-to-end models.
+    removed by :func:`mmtutor.evaluation.ablate` (``how``: ``"zero"``, ``"mean"`` or
+    ``"shuffle"``) and passed through its frozen front end, as :func:`compare_models`
+    does for end-to-end models.
 
     Returns:
         ``(table, results)`` as :func:`compare_models`. ``parameters`` counts the weights
@@ -356,20 +368,25 @@ def compare_frozen_fusion(
     for key, models in front_ends.items():
         embedded[key] = embed_splits(data, models)
         ablated[key] = {
-            m: _embed_inputs({m: models[m]}, ablate_inputs(data.test.inputs([m]), m))
+            m: _embed_inputs({m: models[m]}, ablate_inputs(data.test.inputs([m]), m, how=how))
             for m in ablate
         }
 
-    def identity(key):
-        return [_identity_encoder(m, embedded[key].train.x[m].shape[1]) for m in modalities]
+    project = {"tensor": 16} if project is None else dict(project)
 
-    others = [m for m in methods if m != "early"]
-    builders = fusion_builders(lambda: identity("encoders"), None, others, head=head,
-                               options=options) if others else {}  # fmt: skip
-    builders = {m: builders.get(m) for m in methods}
-    if "early" in methods:
-        builders["early"] = lambda: build_fusion_model(identity("features"), "concat", head=128,
-                                                       name="early")  # fmt: skip
+    def identity(key, units=0):
+        dims = {m: embedded[key].train.x[m].shape[1] for m in modalities}
+        return [_identity_encoder(m, dims[m], units) for m in modalities]
+
+    builders = {}
+    for method in methods:
+        if method == "early":
+            builders["early"] = lambda: build_fusion_model(identity("features"), "concat",
+                                                           head=128, name="early")  # fmt: skip
+        else:
+            units = project.get(method, 0)
+            builders |= fusion_builders(lambda units=units: identity("encoders", units), None,
+                                        [method], head=head, options=options)  # fmt: skip
     import pandas as pd
 
     tables, results = [], {}

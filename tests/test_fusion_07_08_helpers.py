@@ -1,0 +1,106 @@
+"""Helpers added for notebooks 07-08: frozen-encoder fusion comparison, per-class means, heat maps."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import mmtutor  # noqa: E402
+
+mmtutor.setup(seed=0, verbose=False)
+
+from mmtutor import plotting  # noqa: E402
+from mmtutor.data import load_mmdigits  # noqa: E402
+from mmtutor.encoders import build_encoder  # noqa: E402
+from mmtutor.evaluation import mean_by_class  # noqa: E402
+from mmtutor.training import compare_frozen_fusion, embed_splits  # noqa: E402
+
+MODALITIES = ["image", "text"]
+
+
+@pytest.fixture(scope="module")
+def small():
+    return load_mmdigits(seed=0, examples_per_image=1)
+
+
+@pytest.fixture(scope="module")
+def encoders(small):
+    return {m: build_encoder(m, small.train, embedding_dim=8) for m in MODALITIES}
+
+
+def test_embed_splits_shapes_and_labels(small, encoders):
+    embedded = embed_splits(small, encoders)
+    for name in ("train", "val", "test"):
+        split, orig = getattr(embedded, name), getattr(small, name)
+        assert set(split.x) == set(MODALITIES)
+        assert all(split.x[m].shape == (len(orig), 8) for m in MODALITIES)
+        np.testing.assert_array_equal(split.y, orig.y)
+    with pytest.raises(ValueError, match="no input for"):
+        embed_splits(small, {"video": encoders["image"]})
+    with pytest.raises(ValueError, match="non-empty dict"):
+        embed_splits(small, {})
+
+
+def test_compare_frozen_fusion_trains_only_fusion_and_is_deterministic(small, encoders):
+    before = [w.copy() for w in encoders["image"].get_weights()]
+    methods = ["concat", "late_mean", "tensor", "early"]
+    tables = [
+        compare_frozen_fusion(encoders, small, methods, epochs=1, head=8, ablate=["text"])[0]
+        for _ in range(2)
+    ]
+    table = tables[0]
+    assert list(table.index) == methods
+    assert {"parameters", "test accuracy", "without text"} <= set(table.columns)
+    assert table.drop(columns="train time").equals(tables[1].drop(columns="train time"))
+    # the encoders are untouched: only fusion + head are trained
+    for a, b in zip(before, encoders["image"].get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # concat on two 8-d embeddings: Dense(16 -> 8) + Dense(8 -> 10)
+    assert table.loc["concat", "parameters"] == 16 * 8 + 8 + 8 * 10 + 10
+    # tensor: a Dense(16) projection per modality first -> 17 * 17 features
+    assert table.loc["tensor", "parameters"] == 2 * (8 * 16 + 16) + (17 * 17 + 1) * 8 + 90
+    assert ((table["test accuracy"] >= 0) & (table["test accuracy"] <= 1)).all()
+
+
+def test_compare_frozen_fusion_errors(small, encoders):
+    with pytest.raises(ValueError, match="methods must be"):
+        compare_frozen_fusion(encoders, small, ["nope"])
+    with pytest.raises(ValueError, match="2\\+ entries"):
+        compare_frozen_fusion({"image": encoders["image"]}, small, ["concat"])
+    with pytest.raises(ValueError, match="cannot ablate"):
+        compare_frozen_fusion(encoders, small, ["concat"], ablate=["audio"])
+
+
+def test_mean_by_class():
+    values = np.array([[1.0, 0.0], [3.0, 2.0], [5.0, 4.0]])
+    out = mean_by_class(values, np.array([0, 0, 2]), num_classes=3)
+    np.testing.assert_allclose(out[0], [2.0, 1.0])
+    assert np.isnan(out[1]).all()
+    np.testing.assert_allclose(out[2], [5.0, 4.0])
+    with pytest.raises(ValueError, match="one row per label"):
+        mean_by_class(values, np.array([0, 1]))
+    with pytest.raises(ValueError, match="labels must be in"):
+        mean_by_class(values, np.array([0, 1, 5]), num_classes=3)
+
+
+def test_plot_fusion_weights():
+    fig = plotting.plot_fusion_weights(np.full((3, 2), 0.5), ["a", "b", "c"], ["x", "y"], title="t")
+    assert len(fig.axes) == 2  # heat map + colour bar
+    fig = plotting.plot_fusion_weights(
+        np.ones((2, 3, 2)), ["a", "b", "c"], ["x", "y"], panel_titles=["h1", "h2"]
+    )
+    assert len(fig.axes) == 3
+    with pytest.raises(ValueError, match="must have shape"):
+        plotting.plot_fusion_weights(np.ones((2, 2)), ["a", "b", "c"], ["x", "y"])
+    with pytest.raises(ValueError, match="panel titles"):
+        plotting.plot_fusion_weights(np.ones((2, 3, 2)), ["a", "b", "c"], ["x", "y"], ["h1"])
+
+
+def test_identity_front_end_is_not_trainable(small, encoders):
+    from mmtutor.training import _identity_encoder
+
+    assert _identity_encoder("image", 8).count_params() == 0
+    assert isinstance(_identity_encoder("image", 8, units=4).layers[-1], keras.layers.Dense)
