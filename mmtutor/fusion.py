@@ -49,6 +49,9 @@ __all__ = [
     "GatedFusion",
     "GraphFusion",
     "LowRankFusion",
+    "MaskMissing",
+    "is_present",
+    "ModalityDropout",
     "MeanFusion",
     "MultimodalTransformer",
     "ProductOfExperts",
@@ -604,6 +607,157 @@ class GraphFusion(_Fusion):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "steps": self.steps}
+
+
+# --------------------------------------------------------------------------- missing modalities
+# The series' convention (notebook 13): a modality is *missing* for an example when its input
+# is all zeros (an empty caption for text) -- what ``mmtutor.evaluation.ablate(how="zero")``
+# produces. A model that handles missing modalities turns a missing input into an all-zero
+# *embedding* (:class:`MaskMissing`), and :class:`ModalityDropout` replaces all-zero
+# embeddings by zeros or a learned "missing" token, and drops whole modalities in training.
+
+
+def _present(x):
+    """(batch,) float: 1 where the example's input is not all zeros / not an empty string."""
+    import tensorflow as tf
+
+    if x.dtype == tf.string:
+        return ops.cast(tf.strings.length(ops.reshape(x, (ops.shape(x)[0], -1)))[:, 0] > 0,
+                        "float32")  # fmt: skip
+    flat = ops.reshape(x, (ops.shape(x)[0], -1))
+    return ops.cast(ops.any(ops.not_equal(flat, 0), axis=-1), "float32")
+
+
+def is_present(values):
+    """NumPy version of the convention: (n,) bool, False where an example's input is all
+    zeros (an empty string for text).
+
+    Example:
+        >>> import numpy as np
+        >>> is_present(np.array(["a digit", ""], dtype=object)).tolist()
+        [True, False]
+    """
+    import numpy as np
+
+    values = np.asarray(values)
+    if values.ndim < 1 or len(values) == 0:
+        raise ValueError(f"values must be a non-empty batch, got shape {values.shape}")
+    if values.dtype.kind in "OUS":
+        return np.array([len(str(v)) > 0 for v in values.reshape(len(values), -1)[:, 0]])
+    return np.any(values.reshape(len(values), -1) != 0, axis=1)
+
+
+@_register
+class MaskMissing(layers.Layer):
+    """``[raw_input, embedding] -> embedding``, zeroed for examples whose raw input is
+    missing (all zeros, or an empty string for text).
+
+    An encoder maps a zero image to some non-zero embedding (its biases), so a fusion layer
+    cannot tell "missing" from "dark image". This layer makes a missing input visible
+    downstream as an all-zero embedding, which :class:`ModalityDropout` then fills.
+
+    Example:
+        >>> import numpy as np
+        >>> raw, emb = np.array([[0.0, 0.0], [1.0, 0.0]]), np.ones((2, 3))
+        >>> MaskMissing()([raw, emb]).numpy().sum(axis=1)
+        array([0., 3.], dtype=float32)
+    """
+
+    def call(self, inputs):
+        if not isinstance(inputs, list | tuple) or len(inputs) != 2:
+            raise ValueError(
+                "MaskMissing expects [raw_input, embedding], got "
+                f"{type(inputs).__name__} of length {len(inputs) if hasattr(inputs, '__len__') else '?'}"
+            )
+        raw, embedding = inputs
+        if raw.shape[0] is not None and embedding.shape[0] is not None \
+                and raw.shape[0] != embedding.shape[0]:  # fmt: skip
+            raise ValueError(
+                f"MaskMissing: raw input and embedding have different batch sizes "
+                f"{tuple(raw.shape)} and {tuple(embedding.shape)}"
+            )
+        present = _present(raw)
+        return embedding * ops.reshape(present, (-1,) + (1,) * (len(embedding.shape) - 1))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1]
+
+
+@_register
+class ModalityDropout(layers.Layer):
+    """Modality dropout (Neverova et al. 2016, "ModDrop"): list of modality embeddings ->
+    the same list, where every *missing* embedding (all zeros) is replaced by ``fill``, and,
+    in training only, each present modality of each example is also dropped with
+    probability ``rate`` -- but never all of an example's present modalities.
+
+    ``fill="zero"`` keeps zeros; ``fill="token"`` substitutes a learned vector per modality
+    (a "missing" token, trained on the examples where the modality was dropped). Unlike
+    ordinary dropout, kept embeddings are not rescaled: at test time a missing modality is
+    really absent, not a noisy copy.
+
+    ``call(..., return_mask=True)`` also returns the (batch, M) 0/1 matrix of modalities
+    used.
+
+    Example:
+        >>> import numpy as np
+        >>> layer = ModalityDropout(rate=0.5, fill="zero")
+        >>> out = layer([np.ones((4, 2)), np.zeros((4, 2))])   # second modality missing
+        >>> [float(o.numpy().sum()) for o in out]
+        [8.0, 0.0]
+    """
+
+    def __init__(self, rate: float = 0.0, fill: str = "zero", seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 <= rate < 1.0:
+            raise ValueError(f"rate must be a number in [0, 1), got {rate!r}")
+        if fill not in ("zero", "token"):
+            raise ValueError(f"fill must be 'zero' or 'token', got {fill!r}")
+        self.rate, self.fill, self.seed = float(rate), fill, seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def build(self, input_shape):
+        shapes = _shape_list(input_shape)
+        if len(shapes) < 2:
+            raise ValueError(
+                f"ModalityDropout needs 2 or more modalities, got {len(shapes)} tensor(s)"
+            )
+        if any(None in s[1:] for s in shapes):
+            raise ValueError(f"ModalityDropout needs known feature sizes, got shapes {shapes}")
+        self.num_modalities = len(shapes)
+        self.tokens = [
+            self.add_weight(shape=s[1:], initializer="zeros", name=f"missing_token_{i}")
+            for i, s in enumerate(shapes)
+        ] if self.fill == "token" else []  # fmt: skip
+        super().build(input_shape)
+
+    def call(self, inputs, training=None, return_mask: bool = False):
+        xs = list(inputs.values()) if isinstance(inputs, dict) else list(inputs)
+        if len(xs) != self.num_modalities:
+            raise ValueError(
+                f"ModalityDropout was built for {self.num_modalities} modalities, got {len(xs)}"
+            )
+        present = ops.stack([_present(x) for x in xs], axis=1)  # (b, M)
+        keep = present
+        if training and self.rate > 0:
+            draw = keras.random.uniform(ops.shape(present), seed=self.seed_generator)
+            kept = present * ops.cast(draw >= self.rate, "float32")
+            # an example whose present modalities were all dropped keeps them all
+            none_left = ops.cast(ops.sum(kept, axis=1, keepdims=True) == 0, "float32")
+            keep = kept + none_left * present
+        outs = []
+        for i, x in enumerate(xs):
+            k = ops.reshape(keep[:, i], (-1,) + (1,) * (len(x.shape) - 1))
+            filled = x * k
+            if self.tokens:
+                filled = filled + (1.0 - k) * self.tokens[i]
+            outs.append(filled)
+        return (outs, keep) if return_mask else outs
+
+    def compute_output_shape(self, input_shape):
+        return _shape_list(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "fill": self.fill, "seed": self.seed}
 
 
 #: name -> class, for building by name (``mmtutor.models.build_fusion_model``)

@@ -12,6 +12,7 @@ from keras import layers  # noqa: E402
 
 __all__ = [
     "FUSION_METHODS",
+    "attach_front_ends",
     "build_concat_fusion",
     "build_early_fusion",
     "build_feature_extractor",
@@ -81,6 +82,35 @@ def _model_inputs(encoders, what: str):
     return inputs
 
 
+def _check_missing(modality_dropout: float, missing: str | None) -> bool:
+    """Validate the missing-modality options; True if the model needs the machinery."""
+    if missing not in (None, "zero", "token"):
+        raise ValueError(f"missing must be None, 'zero' or 'token', got {missing!r}")
+    if isinstance(modality_dropout, bool) or not isinstance(modality_dropout, int | float) \
+            or not 0.0 <= modality_dropout < 1.0:  # fmt: skip
+        raise ValueError(f"modality_dropout must be a number in [0, 1), got {modality_dropout!r}")
+    return missing is not None or modality_dropout > 0
+
+
+def _encode_all(encoders, inputs, modality_dropout: float = 0.0, missing: str | None = None):
+    """Each encoder on its input; with missing-modality handling, a missing input gives an
+    all-zero embedding (:class:`~mmtutor.fusion.MaskMissing`), then
+    :class:`~mmtutor.fusion.ModalityDropout` fills it (and drops modalities in training)."""
+    from mmtutor.fusion import MaskMissing, ModalityDropout
+
+    embeddings = []
+    for enc in encoders:
+        name = enc.inputs[0].name
+        z = enc(inputs[name])
+        if _check_missing(modality_dropout, missing):
+            z = MaskMissing(name=f"{name}_mask_missing")([inputs[name], z])
+        embeddings.append(z)
+    if _check_missing(modality_dropout, missing):
+        embeddings = ModalityDropout(modality_dropout, fill=missing or "zero",
+                                     name="modality_dropout")(embeddings)  # fmt: skip
+    return embeddings
+
+
 def build_fusion_model(
     encoders: list[keras.Model],
     fusion="concat",
@@ -88,6 +118,8 @@ def build_fusion_model(
     num_classes: int = 10,
     dropout: float = 0.2,
     name: str | None = None,
+    modality_dropout: float = 0.0,
+    missing: str | None = None,
     **fusion_options,
 ) -> keras.Model:
     """Encoders -> fusion layer -> head: any encoder combines with any fusion layer.
@@ -100,6 +132,11 @@ def build_fusion_model(
         head: hidden units of a one-hidden-layer head (0 = a linear head), or a Keras
             layer that maps the fused tensor to ``num_classes`` logits.
         num_classes, dropout: the classification head's output size and dropout.
+        modality_dropout, missing: missing-modality handling (notebook 13). With either
+            set, a missing input (all zeros; an empty caption) becomes an all-zero
+            embedding, replaced by zeros (``missing="zero"``, the default) or a learned
+            token (``"token"``); in training each modality is also dropped with
+            probability ``modality_dropout`` (:class:`mmtutor.fusion.ModalityDropout`).
 
     Returns:
         a model taking the dict of raw inputs and returning logits; the fusion layer is
@@ -119,7 +156,7 @@ def build_fusion_model(
         if isinstance(fusion, str)
         else _make_fusion(fusion)
     )
-    embeddings = [enc(inputs[enc.inputs[0].name]) for enc in encoders]
+    embeddings = _encode_all(encoders, inputs, modality_dropout, missing)
     x = layer(embeddings)
     if isinstance(head, layers.Layer):
         outputs = head(x)
@@ -158,6 +195,8 @@ def build_late_fusion(
     combine: str = "mean",
     num_classes: int = 10,
     dropout: float = 0.2,
+    modality_dropout: float = 0.0,
+    missing: str | None = None,
 ) -> keras.Model:
     """Decision-level fusion: each encoder gets its own classifier (``<input>_logits``),
     and only the class scores are combined, by ``combine`` in ``"mean"``, ``"weighted"``,
@@ -165,6 +204,8 @@ def build_late_fusion(
 
     Trained end to end on the combined output. No modality sees another's features, so
     the model is a sum of per-modality terms: it cannot learn an interaction (notebook 09).
+    ``modality_dropout`` and ``missing`` act on the embeddings as in
+    :func:`build_fusion_model` (a missing modality's classifier then sees zeros or a token).
 
     Example:
         >>> from mmtutor.encoders import build_image_encoder, build_audio_encoder
@@ -179,9 +220,9 @@ def build_late_fusion(
     _check_head(num_classes, 0, dropout)
     inputs = _model_inputs(encoders, "build_late_fusion")
     logits = []
-    for enc in encoders:
+    embeddings = _encode_all(encoders, inputs, modality_dropout, missing)
+    for enc, x in zip(encoders, embeddings, strict=True):
         name = enc.inputs[0].name
-        x = enc(inputs[name])
         if dropout:
             x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
         logits.append(layers.Dense(num_classes, name=f"{name}_logits")(x))
@@ -232,7 +273,7 @@ def build_feature_extractor(modality: str, values) -> keras.Model:
 
 def build_early_fusion(
     train, modalities: list[str] | None = None, hidden: int = 128, num_classes: int = 10,
-    dropout: float = 0.2,
+    dropout: float = 0.2, **missing_options,
 ) -> keras.Model:  # fmt: skip
     """Early (input-level) fusion: low-level features of every modality
     (:func:`build_feature_extractor`) concatenated, then one MLP learns from all of them.
@@ -241,6 +282,7 @@ def build_early_fusion(
         train: a training split with ``x`` (dict of modality arrays), used to fit the
             feature extractors.
         modalities: which of ``train.x`` to fuse (default: all, 2 or more).
+        missing_options: ``modality_dropout`` / ``missing``, as in :func:`build_fusion_model`.
 
     Example:
         >>> from mmtutor.data import load_mmdigits
@@ -255,7 +297,7 @@ def build_early_fusion(
     _check_head(num_classes, hidden, dropout)
     return build_fusion_model(
         extractors, "concat", head=hidden, num_classes=num_classes, dropout=dropout,
-        name="early_fusion",
+        name="early_fusion", **missing_options,
     )  # fmt: skip
 
 
@@ -271,7 +313,7 @@ FUSION_METHODS: dict[str, tuple[str, ...]] = {
 
 def fusion_builders(
     make_encoders, train=None, methods=None, num_classes: int = 10, head: int = 64,
-    options: dict[str, dict] | None = None,
+    options: dict[str, dict] | None = None, **model_options,
 ) -> dict:  # fmt: skip
     """Name -> function building a fresh fusion model, for every method in ``methods``
     (default: all of :data:`FUSION_METHODS`), ready for
@@ -284,6 +326,8 @@ def fusion_builders(
             fitted on it) and for the modality names of early fusion.
         options: per-method keyword arguments for the fusion layer, e.g.
             ``{"low_rank": {"rank": 8}}``.
+        model_options: keyword arguments for every model builder, e.g.
+            ``modality_dropout=0.3, missing="token"`` (notebook 13).
 
     Example:
         >>> from mmtutor.encoders import build_vector_encoder
@@ -303,13 +347,62 @@ def fusion_builders(
     def builder(method):
         if method == "early":
             names = [enc.inputs[0].name for enc in make_encoders()]
-            return lambda: build_early_fusion(train, names, hidden=head, num_classes=num_classes)
+            return lambda: build_early_fusion(train, names, hidden=head, num_classes=num_classes,
+                                              **model_options)  # fmt: skip
         if method.startswith("late_"):
             combine = method.removeprefix("late_")
-            return lambda: build_late_fusion(make_encoders(), combine, num_classes=num_classes)
+            return lambda: build_late_fusion(make_encoders(), combine, num_classes=num_classes,
+                                             **model_options)  # fmt: skip
         return lambda: build_fusion_model(
             make_encoders(), method, head=head, num_classes=num_classes, name=method,
-            **options.get(method, {}),
+            **model_options, **options.get(method, {}),
         )  # fmt: skip
 
     return {m: builder(m) for m in methods}
+
+
+def attach_front_ends(
+    head: keras.Model, front_ends: dict, mask_missing: bool | None = None, name: str | None = None
+) -> keras.Model:
+    """A model on raw inputs: each modality's frozen front end, then ``head``.
+
+    The frozen-encoder protocol (:func:`mmtutor.training.compare_frozen_fusion`) trains a
+    fusion head on precomputed embeddings; this puts the encoders back in front of it so the
+    result takes the raw input dict like any end-to-end model (for ablation, corruption,
+    saliency). The front ends are not trainable in the result.
+
+    ``mask_missing``: a missing raw input (all zeros; an empty caption) gives an all-zero
+    embedding, which a head with :class:`~mmtutor.fusion.ModalityDropout` recognises as
+    missing. Default: on exactly when ``head`` contains such a layer.
+
+    Example:
+        >>> results = compare_frozen_fusion(encoders, data, ["gated"])[1]  # doctest: +SKIP
+        >>> model = attach_front_ends(results["gated"].model, encoders)  # doctest: +SKIP
+        >>> model.predict(data.test.x).shape  # doctest: +SKIP
+        (1000, 10)
+    """
+    from mmtutor.fusion import MaskMissing, ModalityDropout
+
+    if not isinstance(head, keras.Model):
+        raise TypeError(f"head must be a keras.Model, got {type(head).__name__}")
+    if not isinstance(front_ends, dict) or not front_ends:
+        raise ValueError(
+            f"front_ends must be a dict modality -> model, got {type(front_ends).__name__}"
+        )
+    names = [t.name for t in head.inputs]
+    if sorted(names) != sorted(front_ends):
+        raise ValueError(f"head takes inputs {names}, but front_ends are for {list(front_ends)}")
+    if mask_missing is None:
+        mask_missing = any(isinstance(layer, ModalityDropout) for layer in head.layers)
+    inputs, embeddings = {}, {}
+    for m in names:
+        front = front_ends[m]
+        front.trainable = False
+        inputs[m] = keras.Input(shape=front.inputs[0].shape[1:], dtype=front.inputs[0].dtype,
+                                name=m)  # fmt: skip
+        z = front(inputs[m])
+        if mask_missing:
+            z = MaskMissing(name=f"{m}_mask_missing")([inputs[m], z])
+        embeddings[m] = z
+    outputs = head(embeddings if len(names) > 1 else embeddings[names[0]])
+    return keras.Model(inputs, outputs, name=name or f"{head.name}_on_inputs")

@@ -62,8 +62,12 @@ def train_and_evaluate(
     batch_size: int = 64,
     learning_rate: float = 1e-3,
     class_weight: dict[int, float] | None = None,
+    validate: bool = True,
 ) -> TrainResult:
     """Compile, fit on ``data.train`` (validating on ``data.val``), evaluate on ``data.test``.
+
+    ``validate=False`` skips the per-epoch validation pass (the history then has no
+    ``val_`` curves): the training itself is identical, and many small models train faster.
 
     The modalities fed are the model's input names, so one call serves unimodal and
     fused models alike. Training is silent (``verbose=0``); read ``result.summary()``.
@@ -85,7 +89,7 @@ def train_and_evaluate(
     history = model.fit(
         data.train.inputs(names),
         data.train.y,
-        validation_data=(data.val.inputs(names), data.val.y),
+        validation_data=(data.val.inputs(names), data.val.y) if validate else None,
         epochs=epochs,
         batch_size=batch_size,
         class_weight=class_weight,
@@ -305,6 +309,7 @@ def compare_frozen_fusion(
     how: str = "zero",
     project: dict[str, int] | None = None,
     seed: int = 0,
+    model_options: dict | None = None,
     **fit_options,
 ):
     """Compare fusion methods on top of *frozen*, already trained encoders.
@@ -323,6 +328,11 @@ def compare_frozen_fusion(
     feed ``65**3 = 274,625`` features to the head, 17.6 million weights; with ``k = 16``,
     ``17**3 = 4,913``).
 
+    ``model_options`` go to every model builder, e.g. ``{"modality_dropout": 0.3,
+    "missing": "token"}`` (notebook 13); a head with missing-modality handling treats an
+    all-zero embedding as a missing modality (:func:`mmtutor.models.attach_front_ends`
+    produces one from a missing raw input).
+
     ``"without <modality>"`` columns: test accuracy when that modality's *raw* input is
     removed by :func:`mmtutor.evaluation.ablate` (``how``: ``"zero"``, ``"mean"`` or
     ``"shuffle"``) and passed through its frozen front end, as :func:`compare_models`
@@ -338,6 +348,7 @@ def compare_frozen_fusion(
         >>> table, results = compare_frozen_fusion(encoders, data, ["concat", "gated"])  # doctest: +SKIP
     """
     from mmtutor.evaluation import ablate as ablate_inputs
+    from mmtutor.fusion import ModalityDropout, is_present
     from mmtutor.models import (
         FUSION_METHODS,
         build_feature_extractor,
@@ -373,6 +384,7 @@ def compare_frozen_fusion(
         }
 
     project = {"tensor": 16} if project is None else dict(project)
+    model_options = dict(model_options or {})
 
     def identity(key, units=0):
         dims = {m: embedded[key].train.x[m].shape[1] for m in modalities}
@@ -382,11 +394,13 @@ def compare_frozen_fusion(
     for method in methods:
         if method == "early":
             builders["early"] = lambda: build_fusion_model(identity("features"), "concat",
-                                                           head=128, name="early")  # fmt: skip
+                                                           head=128, name="early",
+                                                           **model_options)  # fmt: skip
         else:
             units = project.get(method, 0)
             builders |= fusion_builders(lambda units=units: identity("encoders", units), None,
-                                        [method], head=head, options=options)  # fmt: skip
+                                        [method], head=head, options=options,
+                                        **model_options)  # fmt: skip
     import pandas as pd
 
     tables, results = [], {}
@@ -394,8 +408,14 @@ def compare_frozen_fusion(
         key = "features" if name == "early" else "encoders"
         table, result = compare_models({name: build}, embedded[key], epochs=epochs, seed=seed,
                                        **fit_options)  # fmt: skip
+        handles_missing = any(isinstance(layer, ModalityDropout)
+                              for layer in result[name].model.layers)  # fmt: skip
         for modality in ablate:
-            x = {**embedded[key].test.x, modality: ablated[key][modality][modality]}
+            z = ablated[key][modality][modality]
+            if handles_missing:  # as attach_front_ends: a missing raw input -> zero embedding
+                raw = ablate_inputs(data.test.inputs([modality]), modality, how=how)[modality]
+                z = z * is_present(raw)[:, None]
+            x = {**embedded[key].test.x, modality: z}
             _, accuracy = result[name].model.evaluate(x, data.test.y, verbose=0)
             table[f"without {modality}"] = round(float(accuracy), 3)
         tables.append(table)

@@ -1,7 +1,11 @@
 """Datasets of the series. The embedded default is MM-Digits (:func:`load_mmdigits`);
 controlled-interaction data comes from :func:`make_interactions`."""
 
+from mmtutor.data._download import DatasetNotFoundError, HashMismatchError
+from mmtutor.data.avmnist import AVMNIST, build_avmnist
+from mmtutor.data.fsdd import FSDDRecordings, load_fsdd
 from mmtutor.data.interactions import INTERACTION_KINDS, InteractionData, make_interactions
+from mmtutor.data.manifest import ManifestReport, from_manifest
 from mmtutor.data.mmdigits import (
     CLASS_NAMES,
     DIGIT_ATTRIBUTES,
@@ -11,10 +15,21 @@ from mmtutor.data.mmdigits import (
     grouped_split,
     load_mmdigits,
     make_caption,
+    make_imbalanced,
 )
+from mmtutor.data.mnist import load_mnist
 from mmtutor.data.speech import SAMPLE_RATE
 
 __all__ = [
+    "AVMNIST",
+    "DatasetNotFoundError",
+    "FSDDRecordings",
+    "HashMismatchError",
+    "ManifestReport",
+    "build_avmnist",
+    "from_manifest",
+    "load_fsdd",
+    "load_mnist",
     "CLASS_NAMES",
     "DIGIT_ATTRIBUTES",
     "INTERACTION_KINDS",
@@ -26,5 +41,6 @@ __all__ = [
     "grouped_split",
     "load_mmdigits",
     "make_caption",
+    "make_imbalanced",
     "make_interactions",
 ]

@@ -387,3 +387,49 @@ def load_mmdigits(
         params,
         tuple(speakers),
     )
+
+
+# --- notebook 14 ---
+def make_imbalanced(split: Split, ratio: float = 10.0, seed: int = 0) -> Split:
+    """A copy of ``split`` with a long-tailed class distribution, for class-imbalance lessons.
+
+    Keeps every example of class 0 and, of each later class ``c`` (of ``K``), a random
+    ``round(n_0 * ratio ** (-c / (K - 1)))`` (all of them if the class has fewer), so the
+    counts fall geometrically and the largest class has ``ratio`` times the examples of the
+    smallest (up to rounding). Order and metadata follow the kept examples. Taught in
+    notebook 14; pair it with :func:`mmtutor.preprocessing.class_weights`.
+
+    Example:
+        >>> data = load_mmdigits(seed=0)
+        >>> counts = np.bincount(make_imbalanced(data.train, ratio=10).y)
+        >>> round(counts.max() / counts.min())
+        10
+    """
+    from dataclasses import replace
+
+    if (
+        isinstance(ratio, bool)
+        or not isinstance(ratio, int | float | np.number)
+        or not (ratio >= 1)
+    ):
+        raise ValueError(f"ratio must be a number >= 1, got {ratio!r}")
+    y = np.asarray(split.y)
+    classes = np.unique(y)
+    rng = np.random.default_rng(seed)
+    n0 = int(np.sum(y == classes[0]))
+    last = max(len(classes) - 1, 1)
+    keep = []
+    for rank, c in enumerate(classes):
+        members = np.flatnonzero(y == c)
+        target = min(len(members), max(1, int(round(n0 * float(ratio) ** (-rank / last)))))
+        keep.append(rng.choice(members, size=target, replace=False))
+    idx = np.sort(np.concatenate(keep))
+    return replace(
+        split,
+        x={m: v[idx] for m, v in split.x.items()},
+        y=y[idx],
+        meta={k: np.asarray(v)[idx] for k, v in split.meta.items()},
+    )
+
+
+__all__ += ["make_imbalanced"]
