@@ -228,7 +228,8 @@ def compare_models(
 def unimodal_baselines(data, epochs: int = 10, kinds: dict[str, str] | None = None, seed: int = 0):
     """The single-modality baselines the fusion chapters must beat, recomputed in-process.
 
-    Trains the default (or given) encoder kind of each modality, as notebooks 02-04 do.
+    Trains the default (or given) encoder kind of each modality present in ``data``
+    (MM-Digits: image, text, audio; AV-MNIST: image, audio), as notebooks 02-04 do.
 
     Returns:
         dict modality -> :class:`TrainResult`.
@@ -239,8 +240,13 @@ def unimodal_baselines(data, epochs: int = 10, kinds: dict[str, str] | None = No
     unknown = [m for m in kinds if m not in KINDS]
     if unknown:
         raise ValueError(f"kinds keys must be modalities {list(KINDS)}, got {unknown}")
+    present = [m for m in KINDS if m in data.train.x]
+    if not present:
+        raise ValueError(
+            f"data has none of the modalities {list(KINDS)}; its inputs are {list(data.train.x)}"
+        )
     out = {}
-    for modality in KINDS:
+    for modality in present:
         kind = kinds.get(modality, KINDS[modality][0])
         _, results = compare_encoders(modality, data, [kind], epochs=epochs, seed=seed)
         out[modality] = results[kind]
@@ -310,6 +316,7 @@ def compare_frozen_fusion(
     project: dict[str, int] | None = None,
     seed: int = 0,
     model_options: dict | None = None,
+    embedded=None,
     **fit_options,
 ):
     """Compare fusion methods on top of *frozen*, already trained encoders.
@@ -332,6 +339,9 @@ def compare_frozen_fusion(
     "missing": "token"}`` (notebook 13); a head with missing-modality handling treats an
     all-zero embedding as a missing modality (:func:`mmtutor.models.attach_front_ends`
     produces one from a missing raw input).
+
+    ``embedded``: the result of ``embed_splits(data, encoders)``, when several calls share
+    the same frozen encoders (notebook 13 makes four); default: computed here.
 
     ``"without <modality>"`` columns: test accuracy when that modality's *raw* input is
     removed by :func:`mmtutor.evaluation.ablate` (``how``: ``"zero"``, ``"mean"`` or
@@ -375,9 +385,17 @@ def compare_frozen_fusion(
         front_ends["features"] = {
             m: build_feature_extractor(m, data.train.x[m]) for m in modalities
         }
-    embedded, ablated = {}, {}
+    if embedded is not None and sorted(embedded.train.x) != sorted(modalities):
+        raise ValueError(
+            f"embedded holds modalities {sorted(embedded.train.x)}, the encoders are for "
+            f"{sorted(modalities)}"
+        )
+    given, embedded, ablated = embedded, {}, {}
     for key, models in front_ends.items():
-        embedded[key] = embed_splits(data, models)
+        if key == "encoders" and given is not None:
+            embedded[key] = given
+        else:
+            embedded[key] = embed_splits(data, models)
         ablated[key] = {
             m: _embed_inputs({m: models[m]}, ablate_inputs(data.test.inputs([m]), m, how=how))
             for m in ablate

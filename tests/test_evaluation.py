@@ -186,6 +186,16 @@ def test_fit_temperature_recovers_a_known_temperature_and_falls_back():
     assert ev.fit_temperature(np.zeros((20, 3)), np.zeros(20, int)) == 1.0  # flat: T = 1
 
 
+def test_predict_classes_matches_predict_in_chunks_and_rejects_no_examples(toy):
+    model, x, _ = toy
+    inputs = {m: x[m] for m in ("image", "audio")}
+    expected = np.argmax(model.predict(inputs, verbose=0), axis=-1)
+    np.testing.assert_array_equal(ev.predict_classes(model, inputs), expected)
+    np.testing.assert_array_equal(ev.predict_classes(model, inputs, batch_size=128), expected)
+    with pytest.raises(ValueError, match="at least one example"):
+        ev.predict_classes(model, {m: v[:0] for m, v in inputs.items()})
+
+
 # --- ablation, importance, saliency ---
 
 

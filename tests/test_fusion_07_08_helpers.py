@@ -65,6 +65,18 @@ def test_compare_frozen_fusion_trains_only_fusion_and_is_deterministic(small, en
     assert ((table["test accuracy"] >= 0) & (table["test accuracy"] <= 1)).all()
 
 
+def test_compare_frozen_fusion_reuses_given_embeddings(small, encoders):
+    own = compare_frozen_fusion(encoders, small, ["concat"], epochs=1, head=8)[0]
+    embedded = embed_splits(small, encoders)
+    reused = compare_frozen_fusion(
+        encoders, small, ["concat"], epochs=1, head=8, embedded=embedded
+    )[0]
+    assert own.drop(columns="train time").equals(reused.drop(columns="train time"))
+    wrong = embed_splits(small, {"image": encoders["image"]})
+    with pytest.raises(ValueError, match="embedded holds modalities"):
+        compare_frozen_fusion(encoders, small, ["concat"], embedded=wrong)
+
+
 def test_compare_frozen_fusion_errors(small, encoders):
     with pytest.raises(ValueError, match="methods must be"):
         compare_frozen_fusion(encoders, small, ["nope"])

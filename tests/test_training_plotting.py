@@ -152,3 +152,21 @@ def test_fusion_figures():
     assert len(fig.axes[0].patches) == 3  # the missing value draws no bar
     with pytest.raises(ValueError, match="columns must be non-empty and in the table"):
         plotting.plot_method_comparison(table, ["c"])
+
+
+def test_unimodal_baselines_trains_each_present_modality(small):
+    from dataclasses import replace
+
+    from mmtutor.training import unimodal_baselines
+
+    def drop_text(split):
+        return replace(split, x={m: v for m, v in split.x.items() if m != "text"})
+
+    two = replace(small, train=drop_text(small.train), val=drop_text(small.val),
+                  test=drop_text(small.test))  # fmt: skip
+    baselines = unimodal_baselines(two, epochs=1, kinds={"image": "cnn"})
+    assert list(baselines) == ["image", "audio"]  # no text in the data, no text baseline
+    assert [t.name for t in baselines["audio"].model.inputs] == ["audio"]
+    assert all(0.0 <= r.test_accuracy <= 1.0 for r in baselines.values())
+    with pytest.raises(ValueError, match="kinds keys must be modalities"):
+        unimodal_baselines(small, epochs=1, kinds={"video": "cnn"})
