@@ -12,34 +12,10 @@ late fusion (mean of probabilities) trained end to end. Needs the real data
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import time
 
 import mmtutor
-
-
-def image_encoder(shape, embedding_dim: int = 64):
-    """The series' default image encoder (``kind="cnn"``) for ``shape`` images.
-
-    ``build_image_encoder`` takes (8, 8, 1) images only (as of this script); when it
-    gains an ``image_shape`` option, that is used instead of this copy of its layers.
-    """
-    import keras
-    from keras import layers
-
-    from mmtutor.encoders import build_image_encoder
-
-    if "image_shape" in inspect.signature(build_image_encoder).parameters:
-        return build_image_encoder(embedding_dim=embedding_dim, image_shape=tuple(shape))
-    inputs = keras.Input(shape=tuple(shape), name="image")
-    x = layers.Conv2D(32, 3, padding="same", activation="relu")(inputs)
-    x = layers.Conv2D(32, 3, padding="same", activation="relu")(x)
-    x = layers.MaxPooling2D()(x)
-    x = layers.Conv2D(64, 3, padding="same", activation="relu")(x)
-    x = layers.GlobalAveragePooling2D()(x)
-    outputs = layers.Dense(embedding_dim, activation="relu")(x)
-    return keras.Model(inputs, outputs, name="image_encoder")
 
 
 def main() -> None:
@@ -65,11 +41,7 @@ def main() -> None:
                          speaker_disjoint=args.speaker_disjoint,
                          audio_snr_db=args.audio_snr_db)  # fmt: skip
     print(f"{data} built in {time.perf_counter() - start:.1f} s", flush=True)
-    shape = data.train.x["image"].shape[1:]
-    make = {
-        "image": lambda: image_encoder(shape),
-        "audio": lambda: build_encoder("audio", data.train),
-    }
+    make = {m: (lambda m=m: build_encoder(m, data.train)) for m in ("image", "audio")}
     unimodal, results = compare_models(
         {f"{m} only": (lambda m=m: build_unimodal(make[m]())) for m in make},
         data, epochs=args.epochs, seed=args.seed,

@@ -1,5 +1,7 @@
 """The image encoders of notebook 02: every kind, its shape, saving, gradients and errors."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -126,6 +128,16 @@ def test_augmentation_is_applied_first_and_only_in_training():
             "augmentation must be a keras.Layer or None, got str",
         ),
         (
+            lambda: build_image_encoder(image_shape=(28, 28)),
+            ValueError,
+            r"image_shape must be \(height, width, channels\).*got \(28, 28\)",
+        ),
+        (
+            lambda: build_image_encoder(image_shape=(2, 2, 1)),
+            ValueError,
+            "height and width >= 4, got \\(2, 2, 1\\)",
+        ),
+        (
             lambda: residual_block(keras.Input(shape=(8, 8, 4)), 8, stride=3),
             ValueError,
             "stride must be 1 or 2, got 3",
@@ -156,3 +168,14 @@ def test_missing_channel_axis_is_added():
     # Keras adds a trailing axis of size 1 itself, so (n, 8, 8) works like (n, 8, 8, 1).
     encoder = build_image_encoder(embedding_dim=4)
     np.testing.assert_allclose(encoder(X[..., 0]), encoder(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", IMAGE_KINDS)
+def test_other_image_shapes_and_build_encoder_takes_the_shape_of_the_data(kind):
+    encoder = build_image_encoder(kind, embedding_dim=4, image_shape=(28, 28, 1))
+    assert encoder.input_shape == (None, 28, 28, 1)
+    assert encoder(np.zeros((2, 28, 28, 1), "float32")).shape == (2, 4)
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 28, 28, 1\)"):
+        encoder(np.zeros((2, 8, 8, 1), "float32"))
+    train = SimpleNamespace(x={"image": np.zeros((3, 28, 28, 1), "float32")})
+    assert build_encoder("image", train, kind=kind).input_shape == (None, 28, 28, 1)

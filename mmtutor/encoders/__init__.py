@@ -43,8 +43,8 @@ def build_encoder(
     """Build the ``modality`` encoder, fitting its preprocessing on the ``train`` split.
 
     The text encoder gets a vectorizer adapted on ``train.x["text"]``; the audio encoder
-    a spectrogram normalizer fitted on ``train.x["audio"]``; the image encoder needs no
-    fitted state. ``options`` go to the modality's builder.
+    a spectrogram normalizer fitted on ``train.x["audio"]``; the image encoder takes its
+    input shape from ``train.x["image"]`` (8x8 for MM-Digits, 28x28 for AV-MNIST). ``options`` go to the modality's builder.
 
     Example:
         >>> from mmtutor.data import load_mmdigits
@@ -58,11 +58,14 @@ def build_encoder(
         raise ValueError(f"modality must be one of {list(KINDS)}, got {modality!r}")
     kind = KINDS[modality][0] if kind is None else kind
     if modality == "image":
+        if train is not None:  # the image encoder has no fitted state, only a shape
+            options.setdefault("image_shape", tuple(int(d) for d in train.x["image"].shape[1:]))
         return build_image_encoder(kind=kind, embedding_dim=embedding_dim, **options)
     if modality == "text":
         vectorizer = preprocessing.make_text_vectorizer(train.x["text"])
         return build_text_encoder(vectorizer, kind=kind, embedding_dim=embedding_dim, **options)
     normalizer = preprocessing.make_spectrogram_normalizer(train.x["audio"])
+    options.setdefault("num_samples", int(train.x["audio"].shape[1]))
     return build_audio_encoder(
         kind=kind, embedding_dim=embedding_dim, normalizer=normalizer, **options
     )

@@ -81,8 +81,9 @@ def build_image_encoder(
     augmentation: keras.Layer | None = None,
     num_blocks: int = 2,
     batch_norm: bool = True,
+    image_shape: tuple[int, int, int] = IMAGE_SHAPE,
 ) -> keras.Model:
-    """Image encoder on (batch, 8, 8, 1) images in [0, 1].
+    """Image encoder on (batch, 8, 8, 1) images in [0, 1] (another size: ``image_shape``).
 
     - ``kind="cnn"``: conv 3x3 (32) -> conv 3x3 (32) -> max-pool -> conv 3x3 (64) ->
       global average pooling -> dense projection.
@@ -99,6 +100,8 @@ def build_image_encoder(
             pass ``training=False`` to encode clean images.
         num_blocks: residual blocks, 1-3 (``"resnet"`` only).
         batch_norm: batch normalization after each convolution (``"resnet"`` only).
+        image_shape: (height, width, channels) of the input, default MM-Digits' (8, 8, 1);
+            AV-MNIST's is (28, 28, 1). :func:`build_encoder` takes it from the data.
 
     Raises:
         ValueError: on an unknown ``kind``, a bad ``embedding_dim`` or ``num_blocks``, or
@@ -123,7 +126,18 @@ def build_image_encoder(
         raise TypeError(
             f"augmentation must be a keras.Layer or None, got {type(augmentation).__name__}"
         )
-    inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
+    shape = tuple(image_shape) if isinstance(image_shape, tuple | list) else None
+    if (
+        shape is None
+        or len(shape) != 3
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)
+        or min(shape[:2]) < 4
+    ):
+        raise ValueError(
+            "image_shape must be (height, width, channels), positive integers with height "
+            f"and width >= 4, got {image_shape!r}"
+        )
+    inputs = keras.Input(shape=shape, name="image")
     x = augmentation(inputs) if augmentation is not None else inputs
     if kind == "cnn":
         x = layers.Conv2D(32, 3, padding="same", activation="relu")(x)
