@@ -8,7 +8,6 @@ import gzip
 import hashlib
 import http.server
 import io
-import os
 import tarfile
 import threading
 import urllib.error
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REAL_DATA_REASON, real_data_root
 
 from mmtutor.data import (
     DatasetNotFoundError,
@@ -33,27 +33,11 @@ from mmtutor.data.fsdd import FSDD_FILES, pad_or_crop
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _real_data_root() -> Path | None:
-    env = os.environ.get("MMTUTOR_DATA")
-    if not env:
-        return None
-    path = Path(env).expanduser()
-    if not path.is_absolute() and not path.exists():
-        path = REPO / path  # CI's ../shared/data is relative to the repository root
-    ok = (path / "mnist" / "t10k-images-idx3-ubyte.gz").is_file() and (
-        path / "fsdd" / "recordings" / "0_george_0.wav"
-    ).is_file()
-    return path if ok else None
-
-
 @pytest.fixture(scope="module")
 def data_root() -> Path:
-    root = _real_data_root()
+    root = real_data_root()
     if root is None:
-        pytest.skip(
-            "needs the real data: set MMTUTOR_DATA to a folder with mnist/t10k-*.gz and "
-            "fsdd/recordings/*.wav (CI uses ../shared/data)"
-        )
+        pytest.skip(REAL_DATA_REASON)
     return root
 
 
