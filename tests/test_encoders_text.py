@@ -66,6 +66,7 @@ def test_keras_round_trip(vectorizer, kind, tmp_path):
 
 @pytest.mark.parametrize("kind", TEXT_KINDS)
 def test_gradients_reach_every_weight(vectorizer, kind):
+    mmtutor.setup(seed=0, verbose=False)  # the same initial weights whatever ran before
     model = build_unimodal(build_text_encoder(vectorizer, kind=kind, **OPTIONS), dropout=0.0)
     used = np.unique(vectorizer(CAPTIONS.astype(str)).numpy())
     used = used[used > 0]
@@ -78,8 +79,12 @@ def test_gradients_reach_every_weight(vectorizer, kind):
         assert grad is not None, weight.path
         grad = tf.convert_to_tensor(grad).numpy()
         if weight.path.endswith("embeddings") and "position" not in weight.path:
-            # the table of word vectors: only the rows of words in the batch get a gradient
-            assert np.all(np.abs(grad[used]).sum(axis=1) > 0), weight.path
+            # the table of word vectors: only the rows of words in the batch get a gradient;
+            # with global max pooling ("cnn") only words inside some channel's winning window
+            # do, so there every used row cannot be required
+            reached = np.abs(grad[used]).sum(axis=1) > 0
+            assert reached.any() if kind == "cnn" else reached.all(), weight.path
+            assert np.abs(np.delete(grad, used, axis=0)).sum() == 0, weight.path
         else:
             assert np.abs(grad).sum() > 0, weight.path
 
