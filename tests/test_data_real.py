@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REAL_DATA_REASON, real_data_root
 
+from conftest import REAL_DATA_REASON, real_data_root
 from mmtutor.data import (
     DatasetNotFoundError,
     HashMismatchError,
@@ -340,3 +340,41 @@ def test_manifest_argument_errors(manifest):
         from_manifest(manifest, image_col="pixels")
     with pytest.raises(ValueError, match="on_error must be"):
         from_manifest(manifest, image_col="image", on_error="ignore")
+
+
+def test_manifest_rejects_a_wav_cut_off_inside_its_data(manifest):
+    whole = (manifest.parent / "ok.wav").read_bytes()
+    (manifest.parent / "cut.wav").write_bytes(whole[:2000])  # header intact, data cut short
+    table = pd.DataFrame({"audio": ["ok.wav", "cut.wav"], "label": ["cat", "dog"]})
+    with pytest.raises(ValueError, match=r"manifest row 1: cut.wav is truncated or empty"):
+        from_manifest(table, audio_col="audio", root=manifest.parent, verbose=False)
+    (manifest.parent / "empty.wav").write_bytes(whole[:44])  # a header and no samples
+    table = pd.DataFrame({"audio": ["empty.wav", "ok.wav"], "label": ["cat", "dog"]})
+    ds = from_manifest(table, audio_col="audio", root=manifest.parent, on_error="skip",
+                       verbose=False)  # fmt: skip
+    assert ds.manifest_report.kept == [1]
+    assert "empty.wav is truncated or empty" in ds.manifest_report.skipped[0][1]
+
+
+def test_manifest_messages_show_paths_as_written(manifest):
+    table = pd.DataFrame({"image": ["ok.png", "sub/missing.png"], "label": ["cat", "dog"]})
+    with pytest.raises(ValueError) as info:
+        from_manifest(table, image_col="image", root=manifest.parent, verbose=False)
+    assert "missing file sub/missing.png" in str(info.value)
+    assert str(manifest.parent) not in str(info.value)  # no machine-specific folder
+
+
+def test_write_wav_round_trips_through_decode_wav_and_checks_its_input(tmp_path):
+    from mmtutor.data import decode_wav, write_wav
+
+    x = np.sin(np.arange(1000) / 7.0) * 0.8
+    write_wav(tmp_path / "a.wav", np.append(x, 3.0), sample_rate=16000)  # 3.0 is clipped to 1
+    samples, rate = decode_wav((tmp_path / "a.wav").read_bytes(), "a.wav")
+    assert rate == 16000 and samples.shape == (1001,)
+    # 16-bit rounding (1/2 step) plus the 32767 vs 32768 scale of writing vs reading
+    np.testing.assert_allclose(samples[:-1], x, atol=2 / 32767)
+    assert samples[-1] == pytest.approx(32767 / 32768)
+    with pytest.raises(ValueError, match=r"non-empty 1-D array, got shape \(2, 3\)"):
+        write_wav(tmp_path / "b.wav", np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="sample_rate must be a positive integer"):
+        write_wav(tmp_path / "b.wav", x, sample_rate=0)

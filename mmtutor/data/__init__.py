@@ -3,7 +3,7 @@ controlled-interaction data comes from :func:`make_interactions`."""
 
 from mmtutor.data._download import DatasetNotFoundError, HashMismatchError
 from mmtutor.data.avmnist import AVMNIST, build_avmnist
-from mmtutor.data.fsdd import FSDDRecordings, load_fsdd
+from mmtutor.data.fsdd import FSDDRecordings, decode_wav, load_fsdd, write_wav
 from mmtutor.data.interactions import INTERACTION_KINDS, InteractionData, make_interactions
 from mmtutor.data.manifest import ManifestReport, from_manifest
 from mmtutor.data.mmdigits import (
@@ -28,8 +28,10 @@ __all__ = [
     "ManifestReport",
     "build_avmnist",
     "from_manifest",
+    "decode_wav",
     "load_fsdd",
     "load_mnist",
+    "write_wav",
     "CLASS_NAMES",
     "DIGIT_ATTRIBUTES",
     "INTERACTION_KINDS",

@@ -52,8 +52,10 @@ __all__ = [
     "FSDD_SPEAKERS",
     "FSDD_URL",
     "FSDDRecordings",
+    "decode_wav",
     "load_fsdd",
     "pad_or_crop",
+    "write_wav",
 ]
 
 FSDD_URL = (
@@ -114,18 +116,51 @@ def pad_or_crop(waveform: np.ndarray, num_samples: int = 4000) -> np.ndarray:
     return out
 
 
+def write_wav(path: str | Path, waveform: np.ndarray, sample_rate: int = 8000) -> None:
+    """Save a mono waveform in [-1, 1] as a 16-bit PCM WAV file (what a recorder writes).
+
+    Values outside [-1, 1] are clipped. The inverse of :func:`decode_wav` up to the 16-bit
+    rounding; notebook 15 uses it to write a folder for :func:`mmtutor.data.from_manifest`.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "tone.wav"
+        >>> write_wav(path, np.sin(np.arange(800) / 5.0))
+        >>> samples, rate = decode_wav(path.read_bytes(), path.name)
+        >>> samples.shape, rate
+        ((800,), 8000)
+    """
+    x = np.asarray(waveform, dtype=np.float64)
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"waveform must be a non-empty 1-D array, got shape {x.shape}")
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
+        raise ValueError(f"sample_rate must be a positive integer, got {sample_rate!r}")
+    with wave.open(str(path), "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(sample_rate)
+        f.writeframes((np.clip(x, -1.0, 1.0) * 32767).round().astype("<i2").tobytes())
+
+
 def decode_wav(content: bytes, name: str | Path) -> tuple[np.ndarray, int]:
     """(mono float32 samples in [-1, 1], sample rate) of a 16-bit PCM WAV file's bytes."""
     try:
         with wave.open(io.BytesIO(content)) as wav:
             rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
-            frames = wav.readframes(wav.getnframes())
+            declared = wav.getnframes()
+            frames = wav.readframes(declared)
     except (wave.Error, EOFError) as exc:
         raise ValueError(
             f"{name} is not a readable WAV file ({type(exc).__name__}: {exc})"
         ) from None
     if width != 2:
         raise ValueError(f"{name}: expected 16-bit PCM, got {8 * width}-bit samples")
+    # Python's wave module returns a cut-off data chunk without complaint: check its length
+    if declared == 0 or len(frames) != declared * channels * width:
+        raise ValueError(
+            f"{name} is truncated or empty: its header declares {declared} samples per "
+            f"channel, the file holds {len(frames) // max(channels * width, 1)}"
+        )
     samples = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
     return samples.reshape(-1, channels).mean(axis=1), rate
 

@@ -41,19 +41,19 @@ class ManifestReport:
         return line
 
 
-def _check_image(path: Path) -> None:
+def _check_image(path: Path, shown: str) -> None:
     import tensorflow as tf
 
     try:
         tf.io.decode_image(tf.io.read_file(str(path)), expand_animations=False)
     except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as exc:
-        raise ValueError(f"cannot decode image {path}: {exc.message.splitlines()[0]}") from None
+        raise ValueError(f"cannot decode image {shown}: {exc.message.splitlines()[0]}") from None
 
 
-def _check_audio(path: Path, sample_rate: int) -> None:
-    _, rate = decode_wav(path.read_bytes(), path)
+def _check_audio(path: Path, sample_rate: int, shown: str) -> None:
+    _, rate = decode_wav(path.read_bytes(), shown)
     if rate != sample_rate:
-        raise ValueError(f"{path} has {rate} Hz, expected {sample_rate} Hz (resample it first)")
+        raise ValueError(f"{shown} has {rate} Hz, expected {sample_rate} Hz (resample it first)")
 
 
 def _decoder(columns: dict[str, str], image_size, num_samples: int):
@@ -167,13 +167,16 @@ def from_manifest(
                 if modality == "text":
                     paths[modality] = "" if pd.isna(value) else str(value)
                     continue
-                path = base / str(value)
+                # messages name the file as the manifest writes it (relative to ``root``)
+                path, shown = base / str(value), str(value)
                 if pd.isna(value) or not path.is_file():
-                    raise ValueError(f"missing file {path}")
+                    raise ValueError(
+                        f"missing file {shown} (relative to the manifest's folder or root=)"
+                    )
                 if modality == "image":
-                    _check_image(path)
+                    _check_image(path, shown)
                 else:
-                    _check_audio(path, sample_rate)
+                    _check_audio(path, sample_rate, shown)
                 paths[modality] = str(path)
         except ValueError as exc:
             if on_error == "raise":

@@ -1,4 +1,5 @@
-"""Test-suite set-up: the notebook environment, and nbval's stderr rule.
+"""Test-suite set-up (repository root, so it applies however pytest is started): the
+notebook environment, nbval's stderr rule, and skipping notebooks that need real data.
 
 Every kernel nbval starts inherits this process's environment, so the variables of
 ``mmtutor.config.NOTEBOOK_ENV`` are set here, before any kernel starts.
@@ -16,7 +17,7 @@ from mmtutor.config import NOTEBOOK_ENV
 
 os.environ.update(NOTEBOOK_ENV)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parent
 REAL_DATA_REASON = (
     "needs the real data: set MMTUTOR_DATA to a folder with mnist/t10k-*.gz and "
     "fsdd/recordings/*.wav (CI uses ../shared/data)"
