@@ -741,7 +741,7 @@ def plot_method_comparison(
         )
     methods = list(table.index)
     height = 0.8 / len(columns)
-    fig, ax = plt.subplots(figsize=(6.4, 0.35 * len(methods) * max(1, len(columns) * 0.6) + 1.2))
+    fig, ax = plt.subplots(figsize=(8.0, 0.35 * len(methods) * max(1, len(columns) * 0.6) + 1.2))
     for k, column in enumerate(columns):
         values = table[column].astype(float).to_numpy()
         pos = np.arange(len(methods)) + (k - (len(columns) - 1) / 2) * height
@@ -754,7 +754,8 @@ def plot_method_comparison(
     if chance is not None:
         ax.axvline(chance, color="black", linestyle="--", linewidth=1, label="chance")
     if len(columns) > 1 or chance is not None:
-        ax.legend(loc="lower right", fontsize=8)
+        # outside the axes, on the right: inside, it would hide the bars of the last methods
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     if title:
         ax.set_title(title)
     fig.tight_layout()
