@@ -191,6 +191,7 @@ def compare_models(
 
     from mmtutor.config import setup
     from mmtutor.evaluation import ablate as ablate_inputs
+    from mmtutor.evaluation import model_accuracy
 
     if not isinstance(builders, dict) or not builders or not all(map(callable, builders.values())):
         raise ValueError(
@@ -218,19 +219,10 @@ def compare_models(
             accuracy = None
             if modality in names:
                 x = ablate_inputs(data.test.inputs(names), modality, how="zero")
-                accuracy = round(_accuracy_of(result.model, x, data.test.y), 3)
+                accuracy = round(model_accuracy(result.model, x, data.test.y), 3)
             row[f"without {modality}"] = accuracy
         rows.append(row)
     return pd.DataFrame(rows).set_index("method"), results
-
-
-def _accuracy_of(model, inputs, y) -> float:
-    """Test accuracy from the arg-max predictions (``predict_on_batch``: a fraction of the
-    per-call cost of ``evaluate``, which matters when a table ablates every modality of
-    every method)."""
-    from mmtutor.evaluation import accuracy, predict_classes
-
-    return accuracy(y, predict_classes(model, inputs))
 
 
 def unimodal_baselines(
@@ -372,6 +364,7 @@ def compare_frozen_fusion(
         >>> table, results = compare_frozen_fusion(encoders, data, ["concat", "gated"])  # doctest: +SKIP
     """
     from mmtutor.evaluation import ablate as ablate_inputs
+    from mmtutor.evaluation import model_accuracy
     from mmtutor.fusion import ModalityDropout, is_present
     from mmtutor.models import (
         FUSION_METHODS,
@@ -449,7 +442,7 @@ def compare_frozen_fusion(
                 z = z * is_present(raw)[:, None]
             x = {**embedded[key].test.x, modality: z}
             table[f"without {modality}"] = round(
-                _accuracy_of(result[name].model, x, data.test.y), 3
+                model_accuracy(result[name].model, x, data.test.y), 3
             )
         tables.append(table)
         results |= result

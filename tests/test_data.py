@@ -157,6 +157,17 @@ def test_repr_names_the_sizes(data):
     assert repr(data).startswith(f"MMDigits(train={len(data.train)}, val={len(data.val)}")
 
 
+def test_split_set_describes_any_dataset_of_the_series(data):
+    from mmtutor.data import SplitSet
+
+    assert isinstance(data, SplitSet)
+    two = SplitSet(data.train, data.val, data.test, 8000, data.class_names, {})
+    assert repr(two) == (
+        f"SplitSet(train={len(data.train)}, val={len(data.val)}, test={len(data.test)}, "
+        "modalities=['image', 'audio', 'text'], sample_rate=8000)"
+    )
+
+
 def test_synthesizer_is_deterministic_unit_rms_and_digit_specific():
     rng = np.random.default_rng(0)
     speakers = make_speakers(3, rng)

@@ -196,6 +196,17 @@ def test_predict_classes_matches_predict_in_chunks_and_rejects_no_examples(toy):
         ev.predict_classes(model, {m: v[:0] for m, v in inputs.items()})
 
 
+def test_model_accuracy_feeds_only_the_model_inputs_and_names_missing_ones(toy):
+    model, x, y = toy  # the model takes image and audio; x also has text
+    expected = ev.accuracy(y, np.argmax(model.predict({m: x[m] for m in ("image", "audio")},
+                                                      verbose=0), axis=-1))  # fmt: skip
+    assert ev.model_accuracy(model, x, y) == expected
+    with pytest.raises(
+        ValueError, match=r"takes inputs .*'audio'.*, but inputs has only \['image'\]"
+    ):
+        ev.model_accuracy(model, {"image": x["image"]}, y)
+
+
 # --- ablation, importance, saliency ---
 
 

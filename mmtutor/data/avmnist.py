@@ -43,17 +43,15 @@ from pathlib import Path
 import numpy as np
 
 from mmtutor.data.fsdd import load_fsdd, pad_or_crop
-from mmtutor.data.mmdigits import CLASS_NAMES, Split
+from mmtutor.data.mmdigits import CLASS_NAMES, Split, SplitSet
 from mmtutor.data.mnist import load_mnist
 from mmtutor.data.speech import add_noise_at_snr
 
 __all__ = ["AVMNIST", "build_avmnist", "pca_degrade"]
 
-_MODALITIES = ("image", "audio")
 
-
-@dataclass(frozen=True)
-class AVMNIST:
+@dataclass(frozen=True, repr=False)
+class AVMNIST(SplitSet):
     """The three splits of AV-MNIST (same interface as :class:`mmtutor.data.MMDigits`).
 
     Each :class:`~mmtutor.data.Split` has ``x["image"]`` (n, 28, 28, 1) float32 in
@@ -62,21 +60,11 @@ class AVMNIST:
     file).
     """
 
-    train: Split
-    val: Split
-    test: Split
-    sample_rate: int
-    class_names: tuple[str, ...]
-    params: dict[str, object]
     pca_components: int = 0
     split_speakers: dict[str, tuple[str, ...]] | None = None
 
-    def __repr__(self) -> str:
-        return (
-            f"AVMNIST(train={len(self.train)}, val={len(self.val)}, test={len(self.test)}, "
-            f"modalities={list(_MODALITIES)}, sample_rate={self.sample_rate}, "
-            f"pca_components={self.pca_components})"
-        )
+    def _repr_extra(self) -> str:
+        return f", pca_components={self.pca_components}"
 
 
 def pca_degrade(

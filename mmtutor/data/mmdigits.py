@@ -225,8 +225,10 @@ class Split:
 
 
 @dataclass(frozen=True)
-class MMDigits:
-    """The three splits of MM-Digits plus what describes them."""
+class SplitSet:
+    """Train/validation/test :class:`Split` s plus what describes them: the interface every
+    dataset of the series shares (:class:`MMDigits`, :class:`mmtutor.data.AVMNIST`), so
+    the training helpers work on any of them."""
 
     train: Split
     val: Split
@@ -234,13 +236,24 @@ class MMDigits:
     sample_rate: int
     class_names: tuple[str, ...]
     params: dict[str, object]
-    speakers: tuple[Speaker, ...] = ()
+
+    def _repr_extra(self) -> str:
+        """What a subclass adds at the end of its one-line description."""
+        return ""
 
     def __repr__(self) -> str:
         return (
-            f"MMDigits(train={len(self.train)}, val={len(self.val)}, test={len(self.test)}, "
-            f"modalities={list(MODALITIES)}, sample_rate={self.sample_rate})"
+            f"{type(self).__name__}(train={len(self.train)}, val={len(self.val)}, "
+            f"test={len(self.test)}, modalities={list(self.train.x)}, "
+            f"sample_rate={self.sample_rate}{self._repr_extra()})"
         )
+
+
+@dataclass(frozen=True, repr=False)
+class MMDigits(SplitSet):
+    """The three splits of MM-Digits plus what describes them (and its synthetic speakers)."""
+
+    speakers: tuple[Speaker, ...] = ()
 
 
 def load_source_digits() -> tuple[np.ndarray, np.ndarray]:
