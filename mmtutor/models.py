@@ -1,49 +1,54 @@
-"""Assemble encoders and a head into trainable models (unimodal and fused)."""
+"""Assemble encoders and a head into trainable models (unimodal and fused).
+
+One vocabulary across every builder: ``head_units`` is the width of the classifier head's
+hidden layer (0: a linear head), ``num_classes`` its output size, ``dropout`` the dropout
+before the logits; ``fusion_options`` are the fusion layer's constructor options (a dict);
+``modality_dropout`` and ``missing`` turn on missing-modality handling (notebook 13).
+"""
 
 from __future__ import annotations
 
-from mmtutor.config import _quiet_env
+import keras
+import numpy as np
+from keras import layers
 
-_quiet_env()
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from keras import layers  # noqa: E402
+from mmtutor import fusion as fusion_layers
 
 __all__ = [
     "FUSION_METHODS",
     "attach_front_ends",
-    "build_concat_fusion",
     "build_early_fusion",
     "build_feature_extractor",
     "build_fusion_model",
     "build_late_fusion",
     "build_unimodal",
+    "check_methods",
     "fusion_builders",
+    "handles_missing",
 ]
 
 
-def _classifier_head(x, num_classes: int, hidden: int, dropout: float):
-    if hidden:
-        x = layers.Dense(hidden, activation="relu")(x)
+def _classifier_head(x, num_classes: int, head_units: int, dropout: float):
+    if head_units:
+        x = layers.Dense(head_units, activation="relu")(x)
     if dropout:
         x = layers.Dropout(dropout)(x)
     return layers.Dense(num_classes, name="logits")(x)
 
 
-def _check_head(num_classes: int, hidden: int, dropout: float) -> None:
+def _check_head(num_classes: int, head_units: int, dropout: float) -> None:
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
-    if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 0:
-        raise ValueError(f"hidden must be a non-negative integer, got {hidden!r}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    if isinstance(head_units, bool) or not isinstance(head_units, int) or head_units < 0:
+        raise ValueError(f"head_units must be a non-negative integer, got {head_units!r}")
+    if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
 
 
 def build_unimodal(
-    encoder: keras.Model, num_classes: int = 10, hidden: int = 0, dropout: float = 0.2
+    encoder: keras.Model, num_classes: int = 10, head_units: int = 0, dropout: float = 0.2
 ) -> keras.Model:
-    """Encoder -> (dropout) -> logits: the single-modality baseline.
+    """Encoder -> (hidden layer) -> (dropout) -> logits: the single-modality baseline.
 
     The model's input keeps the encoder's input name, so it accepts the MM-Digits input
     dict (``model.fit(data.train.inputs(["image"]), data.train.y)``). Outputs are logits.
@@ -55,10 +60,10 @@ def build_unimodal(
     """
     if not isinstance(encoder, keras.Model):
         raise TypeError(f"encoder must be a keras.Model, got {type(encoder).__name__}")
-    _check_head(num_classes, hidden, dropout)
+    _check_head(num_classes, head_units, dropout)
     inputs = {t.name: t for t in encoder.inputs}
     x = encoder(list(inputs.values())[0] if len(inputs) == 1 else inputs)
-    outputs = _classifier_head(x, num_classes, hidden, dropout)
+    outputs = _classifier_head(x, num_classes, head_units, dropout)
     return keras.Model(inputs, outputs, name=f"unimodal_{encoder.name.removesuffix('_encoder')}")
 
 
@@ -82,8 +87,14 @@ def _model_inputs(encoders, what: str):
     return inputs
 
 
-def _check_missing(modality_dropout: float, missing: str | None) -> bool:
-    """Validate the missing-modality options; True if the model needs the machinery."""
+def handles_missing(modality_dropout: float = 0.0, missing: str | None = None) -> bool:
+    """Validate the missing-modality options; True if a model built with them needs the
+    machinery (:class:`~mmtutor.fusion.MaskMissing` + :class:`~mmtutor.fusion.ModalityDropout`).
+
+    Example:
+        >>> handles_missing(0.0, None), handles_missing(0.3), handles_missing(missing="token")
+        (False, True, True)
+    """
     if missing not in (None, "zero", "token"):
         raise ValueError(f"missing must be None, 'zero' or 'token', got {missing!r}")
     if isinstance(modality_dropout, bool) or not isinstance(modality_dropout, int | float) \
@@ -93,34 +104,35 @@ def _check_missing(modality_dropout: float, missing: str | None) -> bool:
 
 
 def _encode_all(encoders, inputs, modality_dropout: float = 0.0, missing: str | None = None):
-    """Each encoder on its input; with missing-modality handling, a missing input gives an
-    all-zero embedding (:class:`~mmtutor.fusion.MaskMissing`), then
-    :class:`~mmtutor.fusion.ModalityDropout` fills it (and drops modalities in training)."""
-    from mmtutor.fusion import MaskMissing, ModalityDropout
-
+    """Each encoder on its input. With missing-modality handling, each embedding gets the
+    presence flag of its raw input (:class:`~mmtutor.fusion.MaskMissing`), then
+    :class:`~mmtutor.fusion.ModalityDropout` fills missing ones (and drops modalities in
+    training)."""
+    on = handles_missing(modality_dropout, missing)
     embeddings = []
     for enc in encoders:
         name = enc.inputs[0].name
         z = enc(inputs[name])
-        if _check_missing(modality_dropout, missing):
-            z = MaskMissing(name=f"{name}_mask_missing")([inputs[name], z])
+        if on:
+            z = fusion_layers.MaskMissing(name=f"{name}_mask_missing")([inputs[name], z])
         embeddings.append(z)
-    if _check_missing(modality_dropout, missing):
-        embeddings = ModalityDropout(modality_dropout, fill=missing or "zero",
-                                     name="modality_dropout")(embeddings)  # fmt: skip
+    if on:
+        embeddings = fusion_layers.ModalityDropout(
+            modality_dropout, fill=missing or "zero", name="modality_dropout"
+        )(embeddings)
     return embeddings
 
 
 def build_fusion_model(
     encoders: list[keras.Model],
-    fusion="concat",
-    head: int | keras.Layer | None = 64,
+    fusion: str | keras.Layer = "concat",
+    fusion_options: dict | None = None,
+    head_units: int = 64,
     num_classes: int = 10,
     dropout: float = 0.2,
-    name: str | None = None,
     modality_dropout: float = 0.0,
     missing: str | None = None,
-    **fusion_options,
+    name: str | None = None,
 ) -> keras.Model:
     """Encoders -> fusion layer -> head: any encoder combines with any fusion layer.
 
@@ -128,15 +140,16 @@ def build_fusion_model(
         encoders: 2+ single-input models (e.g. from :mod:`mmtutor.encoders`), each
             taking a different named input.
         fusion: a layer from :mod:`mmtutor.fusion` or its name in
-            :data:`mmtutor.fusion.FUSION_LAYERS` (``fusion_options`` go to its constructor).
-        head: hidden units of a one-hidden-layer head (0 = a linear head), or a Keras
-            layer that maps the fused tensor to ``num_classes`` logits.
-        num_classes, dropout: the classification head's output size and dropout.
+            :data:`mmtutor.fusion.FUSION_LAYERS`; ``fusion_options`` (a dict) go to its
+            constructor (:func:`mmtutor.fusion.get`).
+        head_units, num_classes, dropout: the classification head: one hidden layer of
+            ``head_units`` ReLU units (0: none), dropout, then ``num_classes`` logits.
         modality_dropout, missing: missing-modality handling (notebook 13). With either
-            set, a missing input (all zeros; an empty caption) becomes an all-zero
-            embedding, replaced by zeros (``missing="zero"``, the default) or a learned
-            token (``"token"``); in training each modality is also dropped with
-            probability ``modality_dropout`` (:class:`mmtutor.fusion.ModalityDropout`).
+            set, each embedding carries its raw input's presence flag, and a missing one is
+            replaced by zeros (``missing="zero"``, the default) or a learned token
+            (``"token"``); in training each modality is also dropped with probability
+            ``modality_dropout`` (:class:`mmtutor.fusion.ModalityDropout`).
+        name: the model's name (default ``<fusion>_fusion``).
 
     Returns:
         a model taking the dict of raw inputs and returning logits; the fusion layer is
@@ -145,49 +158,19 @@ def build_fusion_model(
     Example:
         >>> from mmtutor.encoders import build_image_encoder, build_audio_encoder
         >>> encs = [build_image_encoder(), build_audio_encoder()]
-        >>> build_fusion_model(encs, "tensor", head=16).output_shape
+        >>> build_fusion_model(encs, "tensor", head_units=16).output_shape
         (None, 10)
     """
-    from mmtutor.fusion import _make_fusion
-
     inputs = _model_inputs(encoders, "build_fusion_model")
-    layer = (
-        _make_fusion(fusion, name="fusion", **fusion_options)
-        if isinstance(fusion, str)
-        else _make_fusion(fusion)
-    )
-    embeddings = _encode_all(encoders, inputs, modality_dropout, missing)
-    x = layer(embeddings)
-    if isinstance(head, layers.Layer):
-        outputs = head(x)
+    _check_head(num_classes, head_units, dropout)
+    if isinstance(fusion, str):
+        layer = fusion_layers.get(fusion, name="fusion", **(fusion_options or {}))
     else:
-        _check_head(num_classes, head or 0, dropout)
-        outputs = _classifier_head(x, num_classes, head or 0, dropout)
-    kind = layer.name if layer.name != "fusion" else type(layer).__name__.lower()
+        layer = fusion_layers.get(fusion, **(fusion_options or {}))
+    embeddings = _encode_all(encoders, inputs, modality_dropout, missing)
+    outputs = _classifier_head(layer(embeddings), num_classes, head_units, dropout)
+    kind = fusion if isinstance(fusion, str) else type(layer).__name__.lower()
     return keras.Model(inputs, outputs, name=name or f"{kind}_fusion")
-
-
-def build_concat_fusion(
-    encoders: list[keras.Model], num_classes: int = 10, hidden: int = 64, dropout: float = 0.2
-) -> keras.Model:
-    """Concatenate the embeddings of 2+ encoders -> dense head: the simplest fusion
-    (``build_fusion_model(encoders, "concat", head=hidden)``).
-
-    Example:
-        >>> from mmtutor.encoders import build_image_encoder, build_audio_encoder
-        >>> build_concat_fusion([build_image_encoder(), build_audio_encoder()]).output_shape
-        (None, 10)
-    """
-    if not isinstance(encoders, list | tuple) or len(encoders) < 2:
-        raise ValueError(
-            f"build_concat_fusion expects a list of 2+ encoders, got {type(encoders).__name__} "
-            f"of length {len(encoders) if hasattr(encoders, '__len__') else '?'}"
-        )
-    _check_head(num_classes, hidden, dropout)
-    return build_fusion_model(
-        encoders, "concat", head=hidden, num_classes=num_classes, dropout=dropout,
-        name="concat_fusion",
-    )  # fmt: skip
 
 
 def build_late_fusion(
@@ -197,6 +180,7 @@ def build_late_fusion(
     dropout: float = 0.2,
     modality_dropout: float = 0.0,
     missing: str | None = None,
+    name: str | None = None,
 ) -> keras.Model:
     """Decision-level fusion: each encoder gets its own classifier (``<input>_logits``),
     and only the class scores are combined, by ``combine`` in ``"mean"``, ``"weighted"``,
@@ -212,8 +196,6 @@ def build_late_fusion(
         >>> build_late_fusion([build_image_encoder(), build_audio_encoder()]).output_shape
         (None, 10)
     """
-    from mmtutor.fusion import _make_fusion
-
     late = ("mean", "weighted", "stacking", "product_of_experts")
     if combine not in late:
         raise ValueError(f"combine must be one of {list(late)}, got {combine!r}")
@@ -222,12 +204,12 @@ def build_late_fusion(
     logits = []
     embeddings = _encode_all(encoders, inputs, modality_dropout, missing)
     for enc, x in zip(encoders, embeddings, strict=True):
-        name = enc.inputs[0].name
+        modality = enc.inputs[0].name
         if dropout:
-            x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
-        logits.append(layers.Dense(num_classes, name=f"{name}_logits")(x))
-    outputs = _make_fusion(combine, name="fusion")(logits)
-    return keras.Model(inputs, outputs, name=f"late_{combine}_fusion")
+            x = layers.Dropout(dropout, name=f"{modality}_dropout")(x)
+        logits.append(layers.Dense(num_classes, name=f"{modality}_logits")(x))
+    outputs = fusion_layers.get(combine, name="fusion")(logits)
+    return keras.Model(inputs, outputs, name=name or f"late_{combine}_fusion")
 
 
 def build_feature_extractor(modality: str, values) -> keras.Model:
@@ -272,9 +254,14 @@ def build_feature_extractor(modality: str, values) -> keras.Model:
 
 
 def build_early_fusion(
-    train, modalities: list[str] | None = None, hidden: int = 128, num_classes: int = 10,
-    dropout: float = 0.2, **missing_options,
-) -> keras.Model:  # fmt: skip
+    train,
+    modalities: list[str] | None = None,
+    head_units: int = 64,
+    num_classes: int = 10,
+    dropout: float = 0.2,
+    modality_dropout: float = 0.0,
+    missing: str | None = None,
+) -> keras.Model:
     """Early (input-level) fusion: low-level features of every modality
     (:func:`build_feature_extractor`) concatenated, then one MLP learns from all of them.
 
@@ -282,7 +269,8 @@ def build_early_fusion(
         train: a training split with ``x`` (dict of modality arrays), used to fit the
             feature extractors.
         modalities: which of ``train.x`` to fuse (default: all, 2 or more).
-        missing_options: ``modality_dropout`` / ``missing``, as in :func:`build_fusion_model`.
+        head_units, num_classes, dropout, modality_dropout, missing: as in
+            :func:`build_fusion_model`.
 
     Example:
         >>> from mmtutor.data import load_mmdigits
@@ -293,11 +281,11 @@ def build_early_fusion(
     unknown = [m for m in modalities if m not in train.x]
     if unknown:
         raise ValueError(f"unknown modalities {unknown}; the split has {list(train.x)}")
+    _check_head(num_classes, head_units, dropout)
     extractors = [build_feature_extractor(m, train.x[m]) for m in modalities]
-    _check_head(num_classes, hidden, dropout)
     return build_fusion_model(
-        extractors, "concat", head=hidden, num_classes=num_classes, dropout=dropout,
-        name="early_fusion", **missing_options,
+        extractors, "concat", head_units=head_units, num_classes=num_classes, dropout=dropout,
+        modality_dropout=modality_dropout, missing=missing, name="early_fusion",
     )  # fmt: skip
 
 
@@ -311,10 +299,30 @@ FUSION_METHODS: dict[str, tuple[str, ...]] = {
 }
 
 
+def check_methods(methods) -> list[str]:
+    """``methods`` as a list of names of :data:`FUSION_METHODS` (``None``: all of them).
+
+    Example:
+        >>> check_methods(["gated", "late_mean"])
+        ['gated', 'late_mean']
+    """
+    known = [m for family in FUSION_METHODS.values() for m in family]
+    methods = known if methods is None else list(methods)
+    unknown = [m for m in methods if m not in known]
+    if unknown or not methods:
+        raise ValueError(f"methods must be a non-empty subset of {known}, got {methods}")
+    return methods
+
+
 def fusion_builders(
-    make_encoders, train=None, methods=None, num_classes: int = 10, head: int = 64,
-    options: dict[str, dict] | None = None, **model_options,
-) -> dict:  # fmt: skip
+    make_encoders,
+    train=None,
+    methods=None,
+    head_units: int = 64,
+    num_classes: int = 10,
+    fusion_options: dict[str, dict] | None = None,
+    model_options: dict | None = None,
+) -> dict:
     """Name -> function building a fresh fusion model, for every method in ``methods``
     (default: all of :data:`FUSION_METHODS`), ready for
     :func:`mmtutor.training.compare_models`.
@@ -323,11 +331,12 @@ def fusion_builders(
         make_encoders: a function returning a fresh list of encoders (one per modality);
             called once per model, so no two models share weights.
         train: the training split, needed by ``"early"`` (its feature extractors are
-            fitted on it) and for the modality names of early fusion.
-        options: per-method keyword arguments for the fusion layer, e.g.
+            fitted on it).
+        head_units, num_classes: the head of every model (late fusion has no hidden layer).
+        fusion_options: per-method options of the fusion layer, e.g.
             ``{"low_rank": {"rank": 8}}``.
-        model_options: keyword arguments for every model builder, e.g.
-            ``modality_dropout=0.3, missing="token"`` (notebook 13).
+        model_options: options of every model builder, e.g.
+            ``{"modality_dropout": 0.3, "missing": "token"}`` (notebook 13).
 
     Example:
         >>> from mmtutor.encoders import build_vector_encoder
@@ -335,35 +344,32 @@ def fusion_builders(
         >>> sorted(fusion_builders(encs, methods=["tensor", "late_mean"]))
         ['late_mean', 'tensor']
     """
-    known = [m for family in FUSION_METHODS.values() for m in family]
-    methods = known if methods is None else list(methods)
-    unknown = [m for m in methods if m not in known]
-    if unknown or not methods:
-        raise ValueError(f"methods must be a non-empty subset of {known}, got {methods}")
+    methods = check_methods(methods)
     if "early" in methods and train is None:
         raise ValueError("early fusion needs the training split: pass train=data.train")
-    options = options or {}
+    fusion_options, model_options = dict(fusion_options or {}), dict(model_options or {})
+    unknown = [m for m in fusion_options if m not in methods]
+    if unknown:
+        raise ValueError(f"fusion_options names methods {unknown} not among {methods}")
 
     def builder(method):
         if method == "early":
             names = [enc.inputs[0].name for enc in make_encoders()]
-            return lambda: build_early_fusion(train, names, hidden=head, num_classes=num_classes,
-                                              **model_options)  # fmt: skip
+            return lambda: build_early_fusion(train, names, head_units=head_units,
+                                              num_classes=num_classes, **model_options)  # fmt: skip
         if method.startswith("late_"):
             combine = method.removeprefix("late_")
             return lambda: build_late_fusion(make_encoders(), combine, num_classes=num_classes,
-                                             **model_options)  # fmt: skip
+                                             name=method, **model_options)  # fmt: skip
         return lambda: build_fusion_model(
-            make_encoders(), method, head=head, num_classes=num_classes, name=method,
-            **model_options, **options.get(method, {}),
+            make_encoders(), method, fusion_options.get(method), head_units=head_units,
+            num_classes=num_classes, name=method, **model_options,
         )  # fmt: skip
 
     return {m: builder(m) for m in methods}
 
 
-def attach_front_ends(
-    head: keras.Model, front_ends: dict, mask_missing: bool | None = None, name: str | None = None
-) -> keras.Model:
+def attach_front_ends(head: keras.Model, front_ends: dict, name: str | None = None) -> keras.Model:
     """A model on raw inputs: each modality's frozen front end, then ``head``.
 
     The frozen-encoder protocol (:func:`mmtutor.training.compare_frozen_fusion`) trains a
@@ -371,9 +377,10 @@ def attach_front_ends(
     result takes the raw input dict like any end-to-end model (for ablation, corruption,
     saliency). The front ends are not trainable in the result.
 
-    ``mask_missing``: a missing raw input (all zeros; an empty caption) gives an all-zero
-    embedding, which a head with :class:`~mmtutor.fusion.ModalityDropout` recognises as
-    missing. Default: on exactly when ``head`` contains such a layer.
+    A head that handles missing modalities (it contains a
+    :class:`~mmtutor.fusion.ModalityDropout`) takes each embedding with its presence flag:
+    then each front end is followed by :class:`~mmtutor.fusion.MaskMissing`, so a missing
+    raw input (all zeros; an empty caption) reaches the head flagged as missing.
 
     Example:
         >>> results = compare_frozen_fusion(encoders, data, ["gated"])[1]  # doctest: +SKIP
@@ -381,8 +388,6 @@ def attach_front_ends(
         >>> model.predict(data.test.x).shape  # doctest: +SKIP
         (1000, 10)
     """
-    from mmtutor.fusion import MaskMissing, ModalityDropout
-
     if not isinstance(head, keras.Model):
         raise TypeError(f"head must be a keras.Model, got {type(head).__name__}")
     if not isinstance(front_ends, dict) or not front_ends:
@@ -392,8 +397,7 @@ def attach_front_ends(
     names = [t.name for t in head.inputs]
     if sorted(names) != sorted(front_ends):
         raise ValueError(f"head takes inputs {names}, but front_ends are for {list(front_ends)}")
-    if mask_missing is None:
-        mask_missing = any(isinstance(layer, ModalityDropout) for layer in head.layers)
+    flagged = any(isinstance(layer, fusion_layers.ModalityDropout) for layer in head.layers)
     inputs, embeddings = {}, {}
     for m in names:
         front = front_ends[m]
@@ -401,8 +405,8 @@ def attach_front_ends(
         inputs[m] = keras.Input(shape=front.inputs[0].shape[1:], dtype=front.inputs[0].dtype,
                                 name=m)  # fmt: skip
         z = front(inputs[m])
-        if mask_missing:
-            z = MaskMissing(name=f"{m}_mask_missing")([inputs[m], z])
+        if flagged:
+            z = fusion_layers.MaskMissing(name=f"{m}_mask_missing")([inputs[m], z])
         embeddings[m] = z
     outputs = head(embeddings if len(names) > 1 else embeddings[names[0]])
     return keras.Model(inputs, outputs, name=name or f"{head.name}_on_inputs")

@@ -5,19 +5,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import keras
 import numpy as np
 
-from mmtutor.config import _quiet_env
-
-_quiet_env()
-
-import keras  # noqa: E402
-
 __all__ = [
+    "Stacking",
     "TrainResult",
     "compare_encoders",
+    "compare_frozen_fusion",
     "compare_models",
     "compile_classifier",
+    "embed_splits",
+    "fit_stacking",
     "format_seconds",
     "train_and_evaluate",
     "unimodal_baselines",
@@ -259,7 +258,6 @@ def unimodal_baselines(
     return out
 
 
-# --- notebooks 07-08 ---
 def embed_splits(data, front_ends: dict):
     """``data`` with every input replaced by its front end's output, computed once.
 
@@ -300,14 +298,35 @@ def _embed_inputs(front_ends: dict, inputs: dict) -> dict:
     }
 
 
-def _identity_encoder(name: str, dim: int, units: int = 0) -> keras.Model:
-    """A pass-through "encoder" for a precomputed feature vector (input named ``name``),
-    or, with ``units``, a trained linear projection of it to ``units`` features."""
-    inputs = keras.Input(shape=(dim,), name=name)
+def _identity_encoder(name: str, dim: int, units: int = 0, flagged: bool = False) -> keras.Model:
+    """A pass-through "encoder" for a precomputed feature vector of ``dim`` features (input
+    named ``name``), or, with ``units``, a trained linear projection of it to ``units``.
+
+    ``flagged``: the input carries a presence flag as an extra last feature
+    (:class:`mmtutor.fusion.MaskMissing`'s output), which is cut off here; the model that
+    uses the encoder reads presence from its input (all zeros when missing).
+    """
+    inputs = keras.Input(shape=(dim + int(flagged),), name=name)
+    x = inputs
+    if flagged:  # keep the first dim features (standard layers only, so the head saves)
+        x = keras.layers.Reshape((dim + 1, 1))(x)
+        x = keras.layers.Cropping1D((0, 1))(x)
+        x = keras.layers.Reshape((dim,))(x)
     layer = (
         keras.layers.Dense(units, name=f"{name}_projection") if units else keras.layers.Identity()
     )
-    return keras.Model(inputs, layer(inputs), name=f"{name}_encoder")
+    return keras.Model(inputs, layer(x), name=f"{name}_encoder")
+
+
+def _with_flags(embedded: dict, raw: dict) -> dict:
+    """Embeddings with the presence flag of their raw input appended (as MaskMissing does)."""
+    from mmtutor.fusion import is_present
+
+    out = {}
+    for m, z in embedded.items():
+        p = is_present(raw[m]).astype(z.dtype)[:, None]
+        out[m] = np.concatenate([z * p, p], axis=1)
+    return out
 
 
 def compare_frozen_fusion(
@@ -315,13 +334,13 @@ def compare_frozen_fusion(
     data,
     methods: list[str] | tuple[str, ...] | None = None,
     epochs: int = 10,
-    head: int = 64,
-    options: dict[str, dict] | None = None,
+    head_units: int = 64,
+    fusion_options: dict[str, dict] | None = None,
+    model_options: dict | None = None,
     ablate: list[str] | tuple[str, ...] = (),
     how: str = "zero",
     project: dict[str, int] | None = None,
     seed: int = 0,
-    model_options: dict | None = None,
     embedded=None,
     **fit_options,
 ):
@@ -331,20 +350,22 @@ def compare_frozen_fusion(
     then, for each method of :data:`mmtutor.models.FUSION_METHODS`, only the fusion layer
     and its head (late fusion: the per-modality classifiers and the combiner) are trained
     on those embeddings, through :func:`compare_models` (re-seeded per method). Every method
-    sees the same features, and a run costs seconds instead of an end-to-end training.
-    ``"early"`` fuses the weight-free low-level features of
-    :func:`mmtutor.models.build_feature_extractor` (also computed once), with a 128-unit
-    head as :func:`mmtutor.models.build_early_fusion`: it is the same model as end to end.
+    sees the same features and the same head (``head_units``), and a run costs seconds
+    instead of an end-to-end training. ``"early"`` fuses the weight-free low-level features
+    of :func:`mmtutor.models.build_feature_extractor` (also computed once) with the same
+    head: the model :func:`mmtutor.models.build_early_fusion` builds end to end.
 
     ``project`` maps a method to a size ``k``: each embedding first goes through a trained
     ``Dense(k)`` (default ``{"tensor": 16}``: tensor fusion of three 64-d embeddings would
     feed ``65**3 = 274,625`` features to the head, 17.6 million weights; with ``k = 16``,
     ``17**3 = 4,913``).
 
-    ``model_options`` go to every model builder, e.g. ``{"modality_dropout": 0.3,
-    "missing": "token"}`` (notebook 13); a head with missing-modality handling treats an
-    all-zero embedding as a missing modality (:func:`mmtutor.models.attach_front_ends`
-    produces one from a missing raw input).
+    ``fusion_options`` (per method, e.g. ``{"low_rank": {"rank": 1}}``) and
+    ``model_options`` (every model, e.g. ``{"modality_dropout": 0.3, "missing": "token"}``,
+    notebook 13) go to :func:`mmtutor.models.fusion_builders`. With missing-modality
+    handling the heads take each embedding with its raw input's presence flag appended
+    (:class:`mmtutor.fusion.MaskMissing`'s convention), and
+    :func:`mmtutor.models.attach_front_ends` gives them that from raw inputs.
 
     ``embedded``: the result of ``embed_splits(data, encoders)``, when several calls share
     the same frozen encoders (notebook 13 makes four); default: computed here.
@@ -357,27 +378,28 @@ def compare_frozen_fusion(
     Returns:
         ``(table, results)`` as :func:`compare_models`. ``parameters`` counts the weights
         trained in the run (fusion + head). Each result's model takes the embeddings (a
-        dict modality -> (batch, embedding_dim)), not raw inputs.
+        dict modality -> (batch, embedding_dim), plus the flag with missing handling), not
+        raw inputs.
 
     Example:
         >>> encoders = {m: r.model.get_layer(f"{m}_encoder") for m, r in baselines.items()}  # doctest: +SKIP
         >>> table, results = compare_frozen_fusion(encoders, data, ["concat", "gated"])  # doctest: +SKIP
     """
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    import pandas as pd
+
     from mmtutor.evaluation import ablate as ablate_inputs
     from mmtutor.evaluation import model_accuracy
-    from mmtutor.fusion import ModalityDropout, is_present
     from mmtutor.models import (
-        FUSION_METHODS,
         build_feature_extractor,
-        build_fusion_model,
+        check_methods,
         fusion_builders,
+        handles_missing,
     )
 
-    known = [m for family in FUSION_METHODS.values() for m in family]
-    methods = known if methods is None else list(methods)
-    unknown = [m for m in methods if m not in known]
-    if unknown or not methods:
-        raise ValueError(f"methods must be a non-empty subset of {known}, got {methods}")
+    methods = check_methods(methods)
     if not isinstance(encoders, dict) or len(encoders) < 2:
         raise ValueError(
             "encoders must be a dict modality -> trained encoder with 2+ entries, got "
@@ -386,67 +408,124 @@ def compare_frozen_fusion(
     missing = [m for m in ablate if m not in encoders]
     if missing:
         raise ValueError(f"cannot ablate {missing}: the encoders are for {list(encoders)}")
+    if embedded is not None and sorted(embedded.train.x) != sorted(encoders):
+        raise ValueError(
+            f"embedded holds modalities {sorted(embedded.train.x)}, the encoders are for "
+            f"{sorted(encoders)}"
+        )
+    fusion_options, model_options = dict(fusion_options or {}), dict(model_options or {})
+    unknown = sorted(set(fusion_options) - set(methods))
+    if unknown:
+        raise ValueError(f"fusion_options names methods {unknown} not among {methods}")
+    flagged = handles_missing(**model_options)
     modalities = list(encoders)
     front_ends = {"encoders": encoders}
     if "early" in methods:
-        front_ends["features"] = {
-            m: build_feature_extractor(m, data.train.x[m]) for m in modalities
-        }
-    if embedded is not None and sorted(embedded.train.x) != sorted(modalities):
-        raise ValueError(
-            f"embedded holds modalities {sorted(embedded.train.x)}, the encoders are for "
-            f"{sorted(modalities)}"
-        )
-    given, embedded, ablated = embedded, {}, {}
+        front_ends["features"] = {m: build_feature_extractor(m, data.train.x[m])
+                                  for m in modalities}  # fmt: skip
+    features, ablated = {}, {}
     for key, models in front_ends.items():
-        if key == "encoders" and given is not None:
-            embedded[key] = given
-        else:
-            embedded[key] = embed_splits(data, models)
-        ablated[key] = {
-            m: _embed_inputs({m: models[m]}, ablate_inputs(data.test.inputs([m]), m, how=how))
-            for m in ablate
-        }
+        split_set = embedded if key == "encoders" and embedded is not None else None
+        split_set = split_set or embed_splits(data, models)
+        ablated[key] = {}
+        for m in ablate:
+            raw = ablate_inputs(data.test.inputs([m]), m, how=how)
+            ablated[key][m] = _embed_inputs({m: models[m]}, raw)[m]
+            if flagged:
+                ablated[key][m] = _with_flags({m: ablated[key][m]}, raw)[m]
+        if flagged:  # each split's embeddings with their presence flags
+            split_set = SimpleNamespace(**{
+                name: replace(s, x=_with_flags(s.x, getattr(data, name).x))
+                for name, s in vars(split_set).items()
+            })  # fmt: skip
+        features[key] = split_set
 
     project = {"tensor": 16} if project is None else dict(project)
-    model_options = dict(model_options or {})
 
     def identity(key, units=0):
-        dims = {m: embedded[key].train.x[m].shape[1] for m in modalities}
-        return [_identity_encoder(m, dims[m], units) for m in modalities]
-
-    builders = {}
-    for method in methods:
-        if method == "early":
-            builders["early"] = lambda: build_fusion_model(identity("features"), "concat",
-                                                           head=128, name="early",
-                                                           **model_options)  # fmt: skip
-        else:
-            units = project.get(method, 0)
-            builders |= fusion_builders(lambda units=units: identity("encoders", units), None,
-                                        [method], head=head, options=options,
-                                        **model_options)  # fmt: skip
-    import pandas as pd
+        dims = {m: features[key].train.x[m].shape[1] - int(flagged) for m in modalities}
+        return [_identity_encoder(m, dims[m], units, flagged) for m in modalities]
 
     tables, results = [], {}
-    for name, build in builders.items():
-        key = "features" if name == "early" else "encoders"
-        table, result = compare_models({name: build}, embedded[key], epochs=epochs, seed=seed,
+    for method in methods:
+        key = "features" if method == "early" else "encoders"
+        if method == "early":  # the features are precomputed: concatenation + the same head
+            builders = fusion_builders(
+                lambda: identity("features"),
+                None,
+                ["concat"],
+                head_units=head_units,
+                model_options=model_options,
+            )
+            builders = {"early": builders["concat"]}
+        else:
+            units = project.get(method, 0)
+            options = {method: fusion_options[method]} if method in fusion_options else None
+            builders = fusion_builders(lambda units=units: identity("encoders", units), None,
+                                       [method], head_units=head_units, fusion_options=options,
+                                       model_options=model_options)  # fmt: skip
+        table, result = compare_models(builders, features[key], epochs=epochs, seed=seed,
                                        **fit_options)  # fmt: skip
-        handles_missing = any(isinstance(layer, ModalityDropout)
-                              for layer in result[name].model.layers)  # fmt: skip
         for modality in ablate:
-            z = ablated[key][modality][modality]
-            if handles_missing:  # as attach_front_ends: a missing raw input -> zero embedding
-                raw = ablate_inputs(data.test.inputs([modality]), modality, how=how)[modality]
-                z = z * is_present(raw)[:, None]
-            x = {**embedded[key].test.x, modality: z}
+            x = {**features[key].test.x, modality: ablated[key][modality]}
             table[f"without {modality}"] = round(
-                model_accuracy(result[name].model, x, data.test.y), 3
+                model_accuracy(result[method].model, x, data.test.y), 3
             )
         tables.append(table)
         results |= result
     return pd.concat(tables), results
 
 
-__all__ += ["compare_frozen_fusion", "embed_splits"]
+@dataclass
+class Stacking:
+    """Classical stacking (Wolpert, 1992): base models trained on the training split, and a
+    meta-classifier fitted afterwards on their class probabilities for *held-out* examples
+    (the validation split), which the base models never trained on. Built by
+    :func:`fit_stacking`; taught in notebook 06."""
+
+    models: dict
+    meta: object
+    test_accuracy: float
+
+    def features(self, inputs: dict) -> np.ndarray:
+        """The base models' class probabilities, side by side: (n, M * classes)."""
+        from scipy.special import softmax
+
+        from mmtutor.evaluation import embed
+
+        logits = [embed(model, {t.name: inputs[t.name] for t in model.inputs})
+                  for model in self.models.values()]  # fmt: skip
+        return np.concatenate([softmax(z, axis=-1) for z in logits], axis=1)
+
+    def predict(self, inputs: dict) -> np.ndarray:
+        """Predicted classes of the stacked ensemble."""
+        return self.meta.predict(self.features(inputs))
+
+
+def fit_stacking(models: dict, data, meta=None) -> Stacking:
+    """Fit a stacking meta-classifier on trained base models' validation-split predictions.
+
+    Args:
+        models: name -> trained classifier (logits), e.g. the unimodal baselines'
+            ``result.model``; each reads its own inputs from the input dict.
+        data: a dataset with ``val`` (held out from the base models' training: the
+            meta-classifier is fitted there) and ``test`` splits.
+        meta: a scikit-learn classifier (default: multinomial logistic regression).
+
+    Returns:
+        a :class:`Stacking` with the fitted meta-classifier and its test accuracy.
+
+    Example:
+        >>> stack = fit_stacking({m: r.model for m, r in baselines.items()}, data)  # doctest: +SKIP
+        >>> round(stack.test_accuracy, 3)  # doctest: +SKIP
+        0.93
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    if not isinstance(models, dict) or len(models) < 2:
+        raise ValueError(f"models must be a dict of 2+ trained models, got {models!r:.80}")
+    stack = Stacking(models=dict(models), meta=meta or LogisticRegression(max_iter=1000),
+                     test_accuracy=float("nan"))  # fmt: skip
+    stack.meta.fit(stack.features(data.val.x), data.val.y)
+    stack.test_accuracy = float(np.mean(stack.predict(data.test.x) == data.test.y))
+    return stack

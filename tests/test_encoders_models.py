@@ -9,7 +9,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from mmtutor.encoders import build_audio_encoder, build_image_encoder, build_text_encoder  # noqa: E402
-from mmtutor.models import build_concat_fusion, build_unimodal  # noqa: E402
+from mmtutor.models import build_fusion_model, build_unimodal  # noqa: E402
 from mmtutor.preprocessing import make_text_vectorizer  # noqa: E402
 
 RNG = np.random.default_rng(0)
@@ -78,12 +78,12 @@ def test_encoder_round_trip(modality, tmp_path):
             "num_classes must be an integer >= 2",
         ),
         (
-            lambda: build_concat_fusion([build_image_encoder()]),
+            lambda: build_fusion_model([build_image_encoder()]),
             ValueError,
             "expects a list of 2\\+ encoders",
         ),
         (
-            lambda: build_concat_fusion([build_image_encoder(), build_image_encoder()]),
+            lambda: build_fusion_model([build_image_encoder(), build_image_encoder()]),
             ValueError,
             "two encoders take the same input 'image'",
         ),
@@ -102,7 +102,7 @@ def test_wrong_input_shape_is_rejected(shape):
 
 
 def test_concat_fusion_of_three_trains_and_round_trips(tmp_path):
-    model = build_concat_fusion([BUILDERS[m]() for m in ("image", "audio", "text")])
+    model = build_fusion_model([BUILDERS[m]() for m in ("image", "audio", "text")], "concat")
     assert sorted(t.name for t in model.inputs) == ["audio", "image", "text"]
     out = model(BATCH)
     assert out.shape == (4, 10)

@@ -133,7 +133,7 @@ def test_gradients_reach_every_encoder_and_the_model_round_trips(name, tmp_path)
     if name in LATE:
         model = build_late_fusion(encoders, combine=name, num_classes=3)
     else:
-        model = build_fusion_model(encoders, name, head=4, num_classes=3, **OPTIONS.get(name, {}))
+        model = build_fusion_model(encoders, name, OPTIONS.get(name), head_units=4, num_classes=3)
     x = {f"m{i}": v for i, v in enumerate(sample([3, 4, 5], batch=6, seed=1))}
     y = np.array([0, 1, 2, 0, 1, 2])
     with tf.GradientTape(persistent=True) as tape:
@@ -152,7 +152,7 @@ def test_gradients_reach_every_encoder_and_the_model_round_trips(name, tmp_path)
 @pytest.mark.parametrize("name", sorted(fusion.FUSION_LAYERS))
 def test_one_modality_batch_mismatch_and_rank_mismatch_are_rejected(name):
     dims = [4, 4] if name in LATE else [3, 4]
-    with pytest.raises(ValueError, match="2 or more modalities, got a list of 1"):
+    with pytest.raises(ValueError, match="fuses 2 or more modalities, got 1"):
         make(name)(sample(dims[:1]))
     with pytest.raises(ValueError, match="different batch sizes"):
         make(name)([sample(dims[:1], batch=5)[0], sample(dims[1:], batch=6)[0]])
@@ -166,11 +166,11 @@ def test_one_modality_batch_mismatch_and_rank_mismatch_are_rejected(name):
 def test_layer_arguments_and_late_sizes_are_checked():
     with pytest.raises(ValueError, match="units must be a positive integer, got 0"):
         fusion.LowRankFusion(units=0)
-    with pytest.raises(ValueError, match="same number of classes; got sizes \\[4, 3\\]"):
+    with pytest.raises(ValueError, match=r"the same size; got shapes \[\(5, 4\), \(5, 3\)\]"):
         fusion.MeanFusion()(sample([4, 3]))
     with pytest.raises(ValueError, match="target=2 but only 2 modalities"):
         fusion.FiLMFusion(target=2)(sample([3, 4]))
-    with pytest.raises(ValueError, match="fusion must be one of"):
+    with pytest.raises(ValueError, match="fusion must be a layer or one of"):
         build_fusion_model([mlp_encoder("a", 2), mlp_encoder("b", 2)], "sum")
     with pytest.raises(ValueError, match="combine must be one of"):
         build_late_fusion([mlp_encoder("a", 2), mlp_encoder("b", 2)], combine="max")
@@ -191,8 +191,8 @@ def test_count_fusion_params_matches_the_documented_formulas():
 
 def test_feature_extractors_and_early_fusion():
     data = make_interactions("synergy", n=300)
-    model = build_early_fusion(data.train, num_classes=2, hidden=8)
-    assert model.output_shape == (None, 2) and model.get_layer("fusion").dims == [8, 8]
+    model = build_early_fusion(data.train, num_classes=2, head_units=8)
+    assert model.output_shape == (None, 2) and model.get_layer("fusion").output.shape == (None, 16)
     text = build_feature_extractor("text", np.array(["an odd digit", "an even digit"], object))
     bag = keras.ops.convert_to_numpy(text(tf.constant(["odd odd digit"])))
     assert bag.shape[0] == 1 and set(np.unique(bag)) == {0.0, 1.0}  # multi-hot, not counts

@@ -48,7 +48,7 @@ def test_compare_frozen_fusion_trains_only_fusion_and_is_deterministic(small, en
     before = [w.copy() for w in encoders["image"].get_weights()]
     methods = ["concat", "late_mean", "tensor", "early"]
     tables = [
-        compare_frozen_fusion(encoders, small, methods, epochs=1, head=8, ablate=["text"])[0]
+        compare_frozen_fusion(encoders, small, methods, epochs=1, head_units=8, ablate=["text"])[0]
         for _ in range(2)
     ]
     table = tables[0]
@@ -66,15 +66,39 @@ def test_compare_frozen_fusion_trains_only_fusion_and_is_deterministic(small, en
 
 
 def test_compare_frozen_fusion_reuses_given_embeddings(small, encoders):
-    own = compare_frozen_fusion(encoders, small, ["concat"], epochs=1, head=8)[0]
+    own = compare_frozen_fusion(encoders, small, ["concat"], epochs=1, head_units=8)[0]
     embedded = embed_splits(small, encoders)
     reused = compare_frozen_fusion(
-        encoders, small, ["concat"], epochs=1, head=8, embedded=embedded
+        encoders, small, ["concat"], epochs=1, head_units=8, embedded=embedded
     )[0]
     assert own.drop(columns="train time").equals(reused.drop(columns="train time"))
     wrong = embed_splits(small, {"image": encoders["image"]})
     with pytest.raises(ValueError, match="embedded holds modalities"):
         compare_frozen_fusion(encoders, small, ["concat"], embedded=wrong)
+
+
+def test_frozen_heads_with_missing_handling_agree_with_their_models_on_raw_inputs(small, encoders):
+    """The "without" column of a dropout head (embeddings flagged with their raw input's
+    presence) equals the accuracy of the same head put back on raw inputs with
+    attach_front_ends, on the ablated raw test inputs."""
+    from mmtutor.evaluation import ablate, model_accuracy
+    from mmtutor.models import attach_front_ends
+
+    table, results = compare_frozen_fusion(
+        encoders, small, ["gated", "late_mean"], epochs=1, head_units=8, ablate=MODALITIES,
+        how="zero", model_options={"modality_dropout": 0.3, "missing": "token"},
+    )  # fmt: skip
+    for method in ("gated", "late_mean"):
+        head = results[method].model
+        assert all(t.shape[-1] == 9 for t in head.inputs)  # 8 features + the presence flag
+        model = attach_front_ends(head, encoders)
+        x = small.test.inputs(MODALITIES)
+        assert table.loc[method, "test accuracy"] == round(
+            model_accuracy(model, x, small.test.y), 3
+        )
+        for m in MODALITIES:
+            expected = model_accuracy(model, ablate(x, m, how="zero"), small.test.y)
+            assert table.loc[method, f"without {m}"] == round(expected, 3)
 
 
 def test_compare_frozen_fusion_errors(small, encoders):
@@ -84,6 +108,8 @@ def test_compare_frozen_fusion_errors(small, encoders):
         compare_frozen_fusion({"image": encoders["image"]}, small, ["concat"])
     with pytest.raises(ValueError, match="cannot ablate"):
         compare_frozen_fusion(encoders, small, ["concat"], ablate=["audio"])
+    with pytest.raises(ValueError, match=r"fusion_options names methods \['film'\]"):
+        compare_frozen_fusion(encoders, small, ["concat"], fusion_options={"film": {"target": 1}})
 
 
 def test_mean_by_class():
@@ -116,3 +142,6 @@ def test_identity_front_end_is_not_trainable(small, encoders):
 
     assert _identity_encoder("image", 8).count_params() == 0
     assert isinstance(_identity_encoder("image", 8, units=4).layers[-1], keras.layers.Dense)
+    flagged = _identity_encoder("image", 3, flagged=True)
+    out = flagged.predict(np.array([[1.0, 2.0, 3.0, 1.0]], "float32"), verbose=0)
+    np.testing.assert_array_equal(out, [[1.0, 2.0, 3.0]])  # the presence flag is cut off

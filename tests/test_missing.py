@@ -32,22 +32,27 @@ def test_is_present_numeric_and_text():
         is_present(np.zeros((0, 3)))
 
 
-def test_mask_missing_zeroes_only_missing_rows():
+def test_mask_missing_zeroes_missing_rows_and_appends_the_presence_flag():
     raw = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 0.0]], dtype="float32")
     emb = np.arange(9, dtype="float32").reshape(3, 3) + 1
     out = MaskMissing()([raw, emb]).numpy()
-    np.testing.assert_array_equal(out, emb * np.array([[0], [1], [0]]))
+    flag = np.array([[0.0], [1.0], [0.0]], "float32")
+    np.testing.assert_array_equal(out, np.concatenate([emb * flag, flag], axis=1))
     text = keras.ops.convert_to_tensor(np.array(["", "a"]))
     out = MaskMissing()([text, emb[:2]]).numpy()
     np.testing.assert_array_equal(out[0], 0)
-    np.testing.assert_array_equal(out[1], emb[1])
+    np.testing.assert_array_equal(out[1], [*emb[1], 1.0])
 
 
 def test_mask_missing_rejects_bad_input():
     with pytest.raises(ValueError, match=r"expects \[raw_input, embedding\]"):
         MaskMissing()([np.ones((2, 2))])
-    with pytest.raises(ValueError, match="different batch sizes"):
+    with pytest.raises(ValueError, match="of one batch size"):
         MaskMissing()([np.ones((2, 2)), np.ones((3, 4))])
+
+
+def _flagged(x, present):
+    return np.concatenate([x, np.asarray(present, "float32")[:, None]], axis=1)
 
 
 @pytest.mark.parametrize("fill", ["zero", "token"])
@@ -55,13 +60,30 @@ def test_modality_dropout_inference_fills_missing_and_keeps_present(fill):
     layer = ModalityDropout(rate=0.9, fill=fill)
     a = np.ones((3, 2), dtype="float32")
     b = np.array([[1, 2], [0, 0], [3, 4]], dtype="float32")
-    layer.build([(None, 2), (None, 2)])
+    layer.build([(None, 3), (None, 3)])
     if fill == "token":
         layer.tokens[1].assign([7.0, 8.0])
-    out_a, out_b = (o.numpy() for o in layer([a, b], training=False))
+    outs = layer([_flagged(a, [1, 1, 1]), _flagged(b, [1, 0, 1])], training=False)
+    out_a, out_b = (o.numpy() for o in outs)
     np.testing.assert_array_equal(out_a, a)  # inference never drops a present modality
     expected_missing = [0.0, 0.0] if fill == "zero" else [7.0, 8.0]
     np.testing.assert_array_equal(out_b, [[1, 2], expected_missing, [3, 4]])
+
+
+def test_an_all_zero_embedding_of_a_present_input_is_not_treated_as_missing():
+    # an encoder ending in a ReLU can map a present input to an all-zero embedding;
+    # presence comes from the raw input (the flag), never from the embedding's values
+    layer = ModalityDropout(rate=0.0, fill="token")
+    layer.build([(None, 3), (None, 3)])
+    layer.tokens[0].assign([5.0, 5.0])
+    zero_but_present = _flagged(np.zeros((2, 2), "float32"), [1, 1])
+    out = layer([zero_but_present, _flagged(np.ones((2, 2), "float32"), [1, 1])])[0].numpy()
+    np.testing.assert_array_equal(out, 0.0)  # kept as it is, not replaced by the token
+    encoder = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, activation="relu")])
+    encoder.set_weights([-np.ones((2, 3), "float32"), np.zeros(3, "float32")])
+    raw = np.array([[1.0, 1.0]], "float32")  # present, but its embedding is all zeros
+    assert np.all(encoder(raw).numpy() == 0)
+    assert MaskMissing()([raw, encoder(raw)]).numpy()[0, -1] == 1.0
 
 
 def test_modality_dropout_training_drops_at_rate_but_never_everything():
@@ -73,9 +95,10 @@ def test_modality_dropout_training_drops_at_rate_but_never_everything():
     # P(i dropped) = P(i dropped, not all three dropped) = 1/2 - 1/8 = 0.375
     assert abs(1 - keep.mean() - 0.375) < 0.03
     for i, out in enumerate(outs):
+        assert out.shape == (4000, 2)  # the flag is stripped
         np.testing.assert_array_equal(out.numpy()[:, 0], keep[:, i])
     np.testing.assert_array_equal(
-        keras.ops.convert_to_numpy(ModalityDropout(0.0)(xs, training=True)[0]), xs[0]
+        keras.ops.convert_to_numpy(ModalityDropout(0.0)(xs, training=True)[0]), xs[0][:, :2]
     )
 
 
@@ -96,7 +119,7 @@ def test_modality_dropout_bad_arguments():
 def test_missing_input_makes_output_independent_of_its_encoder(builder):
     encs = _encoders()
     model = (
-        build_fusion_model(encs, "gated", head=8, missing="token", modality_dropout=0.3)
+        build_fusion_model(encs, "gated", head_units=8, missing="token", modality_dropout=0.3)
         if builder == "gated"
         else build_late_fusion(encs, "mean", missing="token", modality_dropout=0.3)
     )
@@ -111,7 +134,9 @@ def test_missing_input_makes_output_independent_of_its_encoder(builder):
 
 
 def test_missing_token_is_trained_on_dropped_examples(tmp_path):
-    model = build_fusion_model(_encoders(), "concat", head=8, modality_dropout=0.5, missing="token")
+    model = build_fusion_model(
+        _encoders(), "concat", head_units=8, modality_dropout=0.5, missing="token"
+    )
     x, y = _batch(n=64), np.arange(64) % 10
     layer = model.get_layer("modality_dropout")
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -148,15 +173,18 @@ def test_attach_front_ends_matches_head_on_embeddings():
         attach_front_ends("head", front)
 
 
-def test_attach_front_ends_masks_missing_for_a_dropout_head():
+def test_attach_front_ends_flags_missing_for_a_dropout_head():
     encs = _encoders()
-    head_encs = [build_vector_encoder(4, e.inputs[0].name, embedding_dim=4) for e in encs]
-    head = build_fusion_model(head_encs, "concat", head=8, missing="zero")
+    head = build_fusion_model(
+        [build_vector_encoder(5, e.inputs[0].name, embedding_dim=4) for e in encs],
+        "concat", head_units=8, missing="zero",
+    )  # fmt: skip  # a head on flagged 4-d embeddings: inputs of width 5
     model = attach_front_ends(head, {e.inputs[0].name: e for e in encs})
     assert model.get_layer("m0_mask_missing") is not None
     x = _batch()
     x["m0"][:] = 0.0
-    zero_embedding = {"m0": np.zeros((6, 4), "float32"), "m1": encs[1].predict(x["m1"], verbose=0)}
+    z1 = encs[1].predict(x["m1"], verbose=0)
+    flagged = {"m0": np.zeros((6, 5), "float32"), "m1": _flagged(z1, np.ones(6))}
     np.testing.assert_allclose(
-        model.predict(x, verbose=0), head.predict(zero_embedding, verbose=0), atol=1e-5
+        model.predict(x, verbose=0), head.predict(flagged, verbose=0), atol=1e-5
     )

@@ -17,15 +17,11 @@ batch of shape (n, num_samples, 1) is accepted: Keras drops the trailing axis of
 
 from __future__ import annotations
 
-from mmtutor.config import _quiet_env
+import keras
+from keras import layers
 
-_quiet_env()
-
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
-
-from mmtutor.encoders._common import check_kind_and_dim  # noqa: E402
-from mmtutor.preprocessing import LogMelSpectrogram  # noqa: E402
+from mmtutor.encoders._common import check_kind_and_dim
+from mmtutor.preprocessing import LogMelSpectrogram
 
 __all__ = ["AUDIO_KINDS", "build_audio_encoder", "WAVE_FILTERBANK"]
 

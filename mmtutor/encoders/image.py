@@ -12,15 +12,11 @@ axis of size 1, is accepted: Keras adds that axis itself.
 
 from __future__ import annotations
 
-from mmtutor.config import _quiet_env
+import keras
+from keras import layers
 
-_quiet_env()
-
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
-
-from mmtutor.encoders._common import check_kind_and_dim  # noqa: E402
-from mmtutor.preprocessing import IMAGE_SHAPE  # noqa: E402
+from mmtutor.encoders._common import check_kind_and_dim
+from mmtutor.preprocessing import IMAGE_SHAPE
 
 __all__ = ["IMAGE_KINDS", "build_image_encoder", "residual_block"]
 

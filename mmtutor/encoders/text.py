@@ -16,16 +16,11 @@ embedding. :func:`attention_scores` reads the transformer's attention weights an
 
 from __future__ import annotations
 
+import keras
 import numpy as np
+from keras import layers, ops
 
-from mmtutor.config import _quiet_env
-
-_quiet_env()
-
-import keras  # noqa: E402
-from keras import layers, ops  # noqa: E402
-
-from mmtutor.encoders._common import check_kind_and_dim  # noqa: E402
+from mmtutor.encoders._common import check_kind_and_dim
 
 __all__ = [
     "TEXT_KINDS",

@@ -1,0 +1,79 @@
+"""Training helpers: classical stacking, and the one vocabulary of the model builders."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import mmtutor
+
+mmtutor.setup(seed=0, verbose=False)
+
+from scipy.special import softmax  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+
+from mmtutor import models  # noqa: E402
+from mmtutor.data import make_interactions  # noqa: E402
+from mmtutor.encoders import build_vector_encoder  # noqa: E402
+from mmtutor.models import build_unimodal  # noqa: E402
+from mmtutor.training import fit_stacking, train_and_evaluate  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def unimodal():
+    data = make_interactions("uniqueness", n=600, seed=0)
+    trained = {}
+    for m in data.modalities:
+        mmtutor.setup(seed=0, verbose=False)
+        model = build_unimodal(build_vector_encoder(8, m, embedding_dim=8), num_classes=2)
+        trained[m] = train_and_evaluate(model, data, epochs=2, validate=False).model
+    return data, trained
+
+
+def test_fit_stacking_fits_the_meta_classifier_on_held_out_predictions(unimodal):
+    data, trained = unimodal
+    stack = fit_stacking(trained, data)
+
+    def features(split):
+        return np.concatenate(
+            [softmax(trained[m].predict(split.x[m], verbose=0), axis=-1) for m in trained], 1
+        )
+
+    by_hand = LogisticRegression(max_iter=1000).fit(features(data.val), data.val.y)
+    np.testing.assert_array_equal(stack.predict(data.test.x), by_hand.predict(features(data.test)))
+    assert stack.test_accuracy == np.mean(by_hand.predict(features(data.test)) == data.test.y)
+    on_train = LogisticRegression(max_iter=1000).fit(features(data.train), data.train.y)
+    np.testing.assert_allclose(stack.meta.coef_, by_hand.coef_)
+    assert not np.allclose(stack.meta.coef_, on_train.coef_)  # not fitted on training data
+    with pytest.raises(ValueError, match="2\\+ trained models"):
+        fit_stacking({"m0": trained["m0"]}, data)
+
+
+def test_every_builder_names_the_head_width_head_units():
+    for builder in (models.build_unimodal, models.build_fusion_model, models.build_early_fusion,
+                    models.fusion_builders):  # fmt: skip
+        params = inspect.signature(builder).parameters
+        assert "head_units" in params and "hidden" not in params and "head" not in params
+    from mmtutor.training import compare_frozen_fusion
+
+    params = inspect.signature(compare_frozen_fusion).parameters
+    assert {"head_units", "fusion_options", "model_options"} <= set(params)
+    assert "options" not in params
+
+
+def test_fusion_options_and_model_options_are_dicts_everywhere():
+    encs = lambda: [build_vector_encoder(4, "a"), build_vector_encoder(4, "b")]  # noqa: E731
+    builders = models.fusion_builders(
+        encs, methods=["low_rank", "late_mean"], fusion_options={"low_rank": {"rank": 1}},
+        model_options={"modality_dropout": 0.2},
+    )  # fmt: skip
+    model = builders["low_rank"]()
+    assert model.get_layer("fusion").rank == 1
+    assert model.get_layer("modality_dropout").rate == 0.2
+    assert builders["late_mean"]().get_layer("modality_dropout").rate == 0.2
+    one = models.build_fusion_model(encs(), "low_rank", {"rank": 2, "units": 5}, head_units=3)
+    assert one.get_layer("fusion").rank == 2 and one.get_layer("fusion").units == 5
+    with pytest.raises(ValueError, match=r"fusion_options names methods \['gated'\]"):
+        models.fusion_builders(encs, methods=["concat"], fusion_options={"gated": {}})
+    with pytest.raises(ValueError, match="head_units must be a non-negative integer, got -1"):
+        models.build_fusion_model(encs(), head_units=-1)
