@@ -25,6 +25,7 @@ __all__ = [
             "models",
             "training",
             "evaluation",
+            "exercises",
             "plotting",
             "config",
         ]
@@ -40,6 +41,7 @@ _SUBMODULES = {
     "models",
     "training",
     "evaluation",
+    "exercises",
     "plotting",
 }
 
