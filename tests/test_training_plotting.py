@@ -124,7 +124,9 @@ def test_compare_models_tabulates_each_model_and_its_ablations():
 
     data = make_interactions("uniqueness", n=400)
     encoders = lambda: [build_vector_encoder(8, m, embedding_dim=4) for m in data.modalities]  # noqa: E731
-    builders = fusion_builders(encoders, data.train, ["early", "late_mean"], num_classes=2, head=4)
+    builders = fusion_builders(
+        encoders, data.train, ["early", "late_mean"], num_classes=2, head_units=4
+    )
     table, results = compare_models(builders, data, epochs=2, ablate=["m0", "m1"])
     assert list(table.index) == ["early", "late_mean"] and set(results) == set(builders)
     assert list(table.columns[-2:]) == ["without m0", "without m1"]

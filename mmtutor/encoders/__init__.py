@@ -17,6 +17,11 @@ from __future__ import annotations
 
 from mmtutor.encoders.audio import AUDIO_KINDS, build_audio_encoder
 from mmtutor.encoders.image import IMAGE_KINDS, build_image_encoder
+from mmtutor.encoders.inspect import (
+    filter_frequency_responses,
+    nearest_neighbours,
+    receptive_fields,
+)
 from mmtutor.encoders.text import TEXT_KINDS, build_text_encoder
 from mmtutor.encoders.vector import VECTOR_KINDS, build_vector_encoder
 
@@ -31,6 +36,9 @@ __all__ = [
     "build_image_encoder",
     "build_text_encoder",
     "build_vector_encoder",
+    "filter_frequency_responses",
+    "nearest_neighbours",
+    "receptive_fields",
 ]
 
 #: the encoder kinds of each modality; the first is the default of :func:`build_encoder`
