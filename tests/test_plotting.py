@@ -7,6 +7,7 @@ matplotlib.use("Agg")
 
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import warnings  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -142,3 +143,18 @@ def test_importing_the_packages_changes_no_global_setting():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
     )
     assert result.stdout.strip() == "unchanged", result.stderr
+
+
+def test_audio_player_of_silence_is_silent():
+    """Defect: a silent waveform was divided by its peak of 0 (NaN samples cast to int16,
+    with a RuntimeWarning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        wav = plotting.audio_player(np.zeros(800)).data
+    assert wav[:4] == b"RIFF" and int.from_bytes(wav[24:28], "little") == 8000
+    samples = np.frombuffer(wav[44:], dtype="<i2")
+    assert len(samples) == 800 and not samples.any()
+    tone = np.frombuffer(plotting.audio_player(0.1 * np.sin(np.arange(800) / 3)).data[44:], "<i2")
+    assert np.abs(tone).max() == 32767  # other waveforms are scaled to their peak
+    with pytest.raises(ValueError, match="waveform must be finite"):
+        plotting.audio_player(np.full(800, np.nan))

@@ -36,6 +36,11 @@ def plot_image_grid(
         class_names: optional names to show instead of the label numbers.
         ncols: images per row.
         title: optional figure title.
+
+    Example:
+        >>> fig = plot_image_grid(np.zeros((3, 8, 8)), [0, 1, 2], ["zero", "one", "two"], ncols=3)
+        >>> [ax.get_title() for ax in fig.axes]
+        ['zero', 'one', 'two']
     """
     images = check_batch("images", images, (3, 4))
     if images.ndim == 4:
@@ -64,7 +69,13 @@ def plot_waveform_and_spectrogram(
     frame_step: int = 128,
     title: str | None = None,
 ) -> plt.Figure:
-    """The waveform over time, and under it its (frames, mel bins) log-mel spectrogram."""
+    """The waveform over time, and under it its (frames, mel bins) log-mel spectrogram.
+
+    Example:
+        >>> fig = plot_waveform_and_spectrogram(np.zeros(8000), np.zeros((61, 32)), title="silence")
+        >>> fig.axes[0].get_title(), fig.axes[1].get_xlabel()
+        ('silence', 'time (s)')
+    """
     waveform = check_batch("waveform", waveform, (1,))
     spectrogram = check_batch("spectrogram", spectrogram, (2,))
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 4.2), sharex=True)
@@ -88,7 +99,14 @@ def plot_spectrogram_grid(
     frame_step: int = 128,
     sample_rate: int = 8000,
 ) -> plt.Figure:
-    """Small panels of (frames, mel bins) spectrograms on one colour scale."""
+    """Small panels of (frames, mel bins) spectrograms on one colour scale.
+
+    Example:
+        >>> spectrograms = np.random.default_rng(0).random((3, 61, 32))
+        >>> fig = plot_spectrogram_grid(spectrograms, ["a", "b", "c"], ncols=2)
+        >>> [ax.get_title() for ax in fig.axes]  # the fourth cell stays empty
+        ['a', 'b', 'c', '']
+    """
     spectrograms = check_batch("spectrograms", spectrograms, (3,))
     if len(titles) != len(spectrograms):
         raise ValueError(f"got {len(spectrograms)} spectrograms but {len(titles)} titles")
@@ -115,7 +133,13 @@ def plot_spectrogram_grid(
 def plot_class_balance(
     labels_by_split: dict[str, np.ndarray], class_names: Sequence[str] | None = None
 ) -> plt.Figure:
-    """Grouped bars: the fraction of each class in each split."""
+    """Grouped bars: the fraction of each class in each split.
+
+    Example:
+        >>> fig = plot_class_balance({"train": np.array([0, 0, 1]), "test": np.array([0, 1])})
+        >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        ['train (n=3)', 'test (n=2)']
+    """
     if not labels_by_split:
         raise ValueError("labels_by_split must name at least one split")
     num_classes = int(max(np.max(y) for y in labels_by_split.values())) + 1
@@ -136,6 +160,13 @@ def plot_interaction_data(datasets: Sequence, max_points: int = 600) -> plt.Figu
     modality ``m0`` against ``m1``, each reduced to its first principal component, coloured
     by the label. Redundancy puts the classes on a diagonal, uniqueness splits them along
     ``m0`` only, synergy makes a checkerboard (XOR) that no single axis separates.
+
+    Example:
+        >>> from mmtutor.data import make_interactions
+        >>> datasets = [make_interactions(kind, n=300) for kind in ("redundancy", "synergy")]
+        >>> fig = plot_interaction_data(datasets)
+        >>> [ax.get_title() for ax in fig.axes]
+        ['redundancy', 'synergy']
     """
     if not datasets:
         raise ValueError("datasets must be a non-empty list of InteractionData")
@@ -198,8 +229,16 @@ def plot_feature_distributions(
 
 
 def audio_player(waveform: np.ndarray, sample_rate: int = 8000):
-    """An ``IPython.display.Audio`` player for one waveform (normalised to its peak)."""
+    """An ``IPython.display.Audio`` player for one waveform (normalised to its peak; a
+    silent waveform stays silent).
+
+    Example:
+        >>> audio_player(np.sin(np.arange(800) / 3)).data[:4]  # a WAV file
+        b'RIFF'
+    """
     from IPython.display import Audio
 
     waveform = check_batch("waveform", waveform, (1,))
-    return Audio(waveform, rate=sample_rate)
+    if not np.all(np.isfinite(waveform)):
+        raise ValueError("waveform must be finite, got NaN or infinite samples")
+    return Audio(waveform, rate=sample_rate, normalize=bool(np.any(waveform != 0)))

@@ -31,6 +31,11 @@ def plot_conv_filters(kernel: np.ndarray, ncols: int = 8, title: str | None = No
         title: optional figure title.
 
     Red weights add the pixel, blue ones subtract it; white is zero.
+
+    Example:
+        >>> fig = plot_conv_filters(np.zeros((3, 3, 1, 4)), ncols=4)
+        >>> [ax.get_title() for ax in fig.axes]
+        ['0', '1', '2', '3']
     """
     kernel = np.asarray(kernel)
     if kernel.ndim == 4 and kernel.shape[2] == 1:
@@ -57,6 +62,11 @@ def plot_feature_maps(
         maps: (h', w', channels) activations of one example.
         ncols: panels per row (the image takes the first).
         title: optional figure title.
+
+    Example:
+        >>> fig = plot_feature_maps(np.zeros((8, 8, 1)), np.zeros((4, 4, 2)), ncols=3)
+        >>> [ax.get_title() for ax in fig.axes]
+        ['input', '0', '1']
     """
     image, maps = np.asarray(image), np.asarray(maps)
     if image.ndim == 3 and image.shape[-1] == 1:
@@ -86,6 +96,11 @@ def plot_spectrogram_feature_maps(
         maps: (frames', bins', channels) activations of one example.
         ncols: panels per row (the spectrogram takes the first).
         title: optional figure title.
+
+    Example:
+        >>> fig = plot_spectrogram_feature_maps(np.zeros((61, 32)), np.zeros((30, 16, 2)), ncols=3)
+        >>> [ax.get_title() for ax in fig.axes]
+        ['input', 'channel 0', 'channel 1']
     """
     spectrogram, maps = np.asarray(spectrogram), np.asarray(maps)
     if spectrogram.ndim != 2 or maps.ndim != 3:
@@ -104,7 +119,12 @@ def plot_spectrogram_feature_maps(
 
 
 def plot_filterbank(weights: np.ndarray, sample_rate: int = 8000) -> plt.Figure:
-    """The triangular mel filters: weights (fft bins, mel bins) over frequency in Hz."""
+    """The triangular mel filters: weights (fft bins, mel bins) over frequency in Hz.
+
+    Example:
+        >>> plot_filterbank(np.zeros((257, 32))).axes[0].get_title()
+        '32 mel filters: narrow at low frequencies, wide at high'
+    """
     weights = check_batch("weights", weights, (2,))
     freqs = np.linspace(0, sample_rate / 2, weights.shape[0])
     fig, ax = plt.subplots(figsize=(6.4, 2.6))
@@ -133,6 +153,12 @@ def plot_filter_responses(
         sample_rate: samples per second.
         mel_weights: optional mel filterbank, e.g. ``LogMelSpectrogram()._mel.numpy()``.
         title: optional figure title.
+
+    Example:
+        >>> taps = np.cos(2 * np.pi * np.outer(np.arange(64), [3000, 500, 2000, 1000]) / 8000)
+        >>> fig = plot_filter_responses(taps)
+        >>> [t.get_text() for t in fig.axes[0].texts]  # four kernels, low to high peak
+        ['500 Hz', '1000 Hz', '2000 Hz', '3000 Hz']
     """
     from mmtutor.encoders.inspect import filter_frequency_responses
 
@@ -181,7 +207,14 @@ def plot_embeddings_2d(
     seed: int = 0,
     title: str | None = None,
 ) -> plt.Figure:
-    """Project embeddings to 2-D (``"pca"`` or ``"tsne"``) and scatter them coloured by class."""
+    """Project embeddings to 2-D (``"pca"`` or ``"tsne"``) and scatter them coloured by class.
+
+    Example:
+        >>> points = np.random.default_rng(0).normal(size=(30, 5))
+        >>> fig = plot_embeddings_2d(points, np.arange(30) % 3)
+        >>> fig.axes[0].get_xlabel(), [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        ('PCA 1', ['0', '1', '2'])
+    """
     embeddings = check_batch("embeddings", embeddings, (2,))
     labels = np.asarray(labels)
     if len(labels) != len(embeddings):
@@ -220,6 +253,13 @@ def plot_attention(
         scores: (heads, n, n) or (n, n) weights for the n words of one caption (padding cut).
         tokens: the n words, labelling rows (queries) and columns (keys).
         title: optional figure title.
+
+    Example:
+        >>> fig = plot_attention(np.full((2, 3, 3), 1 / 3), ["an", "odd", "digit"])
+        >>> [ax.get_title() for ax in fig.axes[:2]]
+        ['head 1', 'head 2']
+        >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+        ['an', 'odd', 'digit']
     """
     scores = np.asarray(scores, dtype=float)
     if scores.ndim == 2:

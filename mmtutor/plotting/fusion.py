@@ -55,6 +55,12 @@ def plot_fusion_weights(
             typically averaged per class with :func:`mmtutor.evaluation.mean_by_class`.
         row_labels, col_labels: names of the rows (e.g. classes) and columns (e.g. modalities).
         panel_titles: one title per panel (3-D ``weights`` only).
+
+    Example:
+        >>> weights = np.array([[0.7, 0.3], [0.2, 0.8]])
+        >>> fig = plot_fusion_weights(weights, ["zero", "one"], ["image", "audio"])
+        >>> [t.get_text() for t in fig.axes[0].texts]
+        ['0.70', '0.30', '0.20', '0.80']
     """
     weights = np.asarray(weights, dtype=float)
     if weights.ndim == 2:

@@ -11,7 +11,16 @@ __all__ = [
 
 
 def plot_history(history: dict[str, list[float]], metric: str = "accuracy") -> plt.Figure:
-    """Training and validation curves of ``metric`` (and loss) per epoch."""
+    """Training and validation curves of ``metric`` (and loss) per epoch.
+
+    Example:
+        >>> fig = plot_history({"loss": [1.0, 0.5], "accuracy": [0.6, 0.8],
+        ...                     "val_loss": [1.1, 0.7], "val_accuracy": [0.5, 0.7]})
+        >>> [ax.get_ylabel() for ax in fig.axes]
+        ['loss', 'accuracy']
+        >>> [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+        ['train', 'validation']
+    """
     if metric not in history or "loss" not in history:
         raise ValueError(f"history must hold 'loss' and {metric!r}, got keys {sorted(history)}")
     fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.0))
