@@ -54,11 +54,15 @@ def check_labels(
         raise ValueError(f"labels must be non-negative class indices, got a minimum of {low}")
     if num_classes is None:
         return arrays, max(high + 1, 2)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+    if (
+        isinstance(num_classes, bool)
+        or not isinstance(num_classes, int | np.integer)
+        or num_classes < 2
+    ):
         raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
     if high >= num_classes:
         raise ValueError(f"labels must be in [0, {num_classes - 1}], got values in [{low}, {high}]")
-    return arrays, num_classes
+    return arrays, int(num_classes)
 
 
 def model_input_names(model, inputs: dict) -> list[str]:
