@@ -1,8 +1,9 @@
 """Reproducible, quiet set-up for every notebook: ``mmtutor.setup(seed=...)``.
 
-Taught in notebook 00. Importing this module does not import TensorFlow; ``setup``
-sets the logging variables first and only then imports it, because TensorFlow reads
-them once, at import time.
+Taught in notebook 00. Importing this module (or any module of the package) changes no
+process-wide setting: no environment variable, Matplotlib backend or NumPy print option.
+Only :func:`setup` does, and it sets TensorFlow's variables before importing TensorFlow,
+because TensorFlow reads them once, at import time.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import numpy as np
 __all__ = ["setup", "data_home", "show_source", "PLOT_STYLE", "NOTEBOOK_ENV"]
 
 #: Environment under which the stored notebook outputs were produced; the test suite
-#: (tests/conftest.py) and tools/execute_notebooks.py both start kernels with it.
+#: (conftest.py at the repository root) and tools/execute_notebooks.py both start kernels
+#: with it.
 #: PYTHONHASHSEED must be set before a kernel starts, so it cannot live in setup().
 NOTEBOOK_ENV: dict[str, str] = {
     "PYTHONHASHSEED": "0",
@@ -41,22 +43,36 @@ _THREADS_SET: tuple[int, int] | None = None
 
 
 def _quiet_env() -> None:
-    """Set the variables TensorFlow reads at import time (no effect once it is imported)."""
+    """Set the variables TensorFlow reads at import time (no effect once it is imported).
+
+    Called by :func:`setup` only, never at import. A variable the user has set is kept.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    # oneDNN's custom ops print a notice on import and give results that differ in the
-    # last digits; measured cost of turning them off: see benchmarks/onednn_cost.py.
+    # oneDNN's custom ops print a notice on import and make float results depend on the
+    # processor in the last digits (the losses differ in the 4th decimal). Turning them off
+    # costs nothing measurable: training MM-Digits' default audio model for 2 epochs took
+    # 2.5 s off vs 2.4 s on, ratio 0.99-1.05 over two runs on the 2-core CPU of the stored
+    # outputs (benchmarks/onednn_cost.py).
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
 def data_home() -> Path:
-    """Folder for downloaded real datasets: ``$MMTUTOR_DATA`` or ``~/.cache/mmtutor``.
+    """The folder the real-data loaders download into: ``$MMTUTOR_CACHE`` or ``~/.cache/mmtutor``.
+
+    The one definition of the cache, used by every loader of :mod:`mmtutor.data`. Loaders
+    *read* first from the folder named by ``$MMTUTOR_DATA`` (a copy you made, never written
+    to), then from this one, and download into this one (see :mod:`mmtutor.data.download`).
 
     Example:
-        >>> import mmtutor
-        >>> mmtutor.data_home().name in {"mmtutor", "data"} or True
-        True
+        >>> from unittest import mock
+        >>> with mock.patch.dict("os.environ", {"MMTUTOR_CACHE": "/srv/mmtutor-cache"}):
+        ...     print(data_home())
+        /srv/mmtutor-cache
+        >>> with mock.patch.dict("os.environ", {"HOME": "/home/ada"}, clear=True):
+        ...     print(data_home())
+        /home/ada/.cache/mmtutor
     """
-    env = os.environ.get("MMTUTOR_DATA")
+    env = os.environ.get("MMTUTOR_CACHE")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "mmtutor"
 
 

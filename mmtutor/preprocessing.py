@@ -6,20 +6,16 @@
   :func:`make_spectrogram_normalizer` (per-mel-bin statistics of the training set);
 - imbalance: :func:`class_weights`.
 
-Importing this module imports TensorFlow and Keras.
+Importing this module imports TensorFlow and Keras, and changes no process-wide setting
+(call :func:`mmtutor.setup` first for quiet logs and reproducible runs).
 """
 
 from __future__ import annotations
 
+import keras
 import numpy as np
-
-from mmtutor.config import _quiet_env
-
-_quiet_env()
-
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from keras import layers  # noqa: E402
+import tensorflow as tf
+from keras import layers
 
 __all__ = [
     "IMAGE_SHAPE",
@@ -70,7 +66,7 @@ def make_text_vectorizer(
 
     Example:
         >>> vec = make_text_vectorizer(["an odd number", "an even number"])
-        >>> vec.get_vocabulary()[:3]
+        >>> [str(token) for token in vec.get_vocabulary()[:3]]
         ['', '[UNK]', 'number']
     """
     texts = np.asarray(texts, dtype=object)
@@ -204,21 +200,29 @@ def make_spectrogram_normalizer(
 
 
 def class_weights(y: np.ndarray, num_classes: int | None = None) -> dict[int, float]:
-    """Inverse-frequency class weights, ``n / (num_classes * count_c)``, for ``fit(class_weight=...)``.
+    """Inverse-frequency class weights ``n / (num_classes * count_c)``, for ``fit(class_weight=)``.
+
+    scikit-learn's ``compute_class_weight("balanced", ...)`` over the classes
+    ``0 .. num_classes - 1`` (default: up to the largest label), rounded to 4 decimals.
 
     Example:
         >>> class_weights(np.array([0, 0, 0, 1]))
         {0: 0.6667, 1: 2.0}
     """
+    from sklearn.utils.class_weight import compute_class_weight
+
     y = np.asarray(y)
     if y.ndim != 1 or len(y) == 0 or not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
         raise ValueError(
             f"y must be a non-empty 1-D array of non-negative integer labels, got {y!r:.80}"
         )
     num_classes = int(y.max()) + 1 if num_classes is None else num_classes
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer):
+        raise TypeError(f"num_classes must be an integer, got {type(num_classes).__name__}")
     if y.max() >= num_classes:
         raise ValueError(f"labels must be < num_classes={num_classes}, got a label {int(y.max())}")
     counts = np.bincount(y, minlength=num_classes)
     if np.any(counts == 0):
         raise ValueError(f"every class needs at least one example, got counts {counts.tolist()}")
-    return {c: round(float(len(y) / (num_classes * counts[c])), 4) for c in range(num_classes)}
+    weights = compute_class_weight("balanced", classes=np.arange(num_classes), y=y)
+    return {c: round(float(w), 4) for c, w in enumerate(weights)}

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -49,11 +50,58 @@ def test_setup_refuses_to_change_threads_after_tensorflow_ran():
         mmtutor.setup(seed=0, threads=1, verbose=False)
 
 
-def test_data_home_follows_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("MMTUTOR_DATA", str(tmp_path))
-    assert mmtutor.data_home() == tmp_path
+def test_data_home_is_the_loaders_cache(monkeypatch, tmp_path):
+    # Before: data_home() returned $MMTUTOR_DATA while the loaders wrote to $MMTUTOR_CACHE.
+    from mmtutor.data.download import candidate_roots
+
+    monkeypatch.setenv("MMTUTOR_DATA", str(tmp_path / "mine"))
+    monkeypatch.setenv("MMTUTOR_CACHE", str(tmp_path / "cache"))
+    assert mmtutor.data_home() == tmp_path / "cache"
+    assert candidate_roots(None) == [
+        ("MMTUTOR_DATA", tmp_path / "mine"),  # read first
+        ("user cache", tmp_path / "cache"),  # read next, and downloaded into
+    ]
     monkeypatch.delenv("MMTUTOR_DATA")
-    assert mmtutor.data_home().parts[-2:] == (".cache", "mmtutor")
+    monkeypatch.delenv("MMTUTOR_CACHE")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert mmtutor.data_home() == tmp_path / "home" / ".cache" / "mmtutor"
+    assert candidate_roots(None) == [("user cache", tmp_path / "home" / ".cache" / "mmtutor")]
+
+
+_SNAPSHOT = """
+import json, os, sys
+import numpy as np, matplotlib, tensorflow, keras
+def snapshot():
+    return {"env": dict(os.environ), "numpy": repr(np.get_printoptions()),
+            "matplotlib": repr(sorted(matplotlib.rcParams.copy().items()))}
+before = snapshot()
+import mmtutor, mmtutor.config, mmtutor.data, mmtutor.preprocessing
+import mmtutor.data.audio, mmtutor.data.avmnist, mmtutor.data.download, mmtutor.data.fsdd
+import mmtutor.data.manifest, mmtutor.data.mnist, mmtutor.data.splits
+after = snapshot()
+changed = sorted(k for k in before if before[k] != after[k])
+env = sorted(set(before["env"].items()) ^ set(after["env"].items()))
+print(json.dumps({"changed": changed, "env": env}))
+"""
+
+
+def test_importing_the_package_changes_no_process_wide_setting():
+    # Before: importing mmtutor.preprocessing set TF_ENABLE_ONEDNN_OPTS and TF_CPP_MIN_LOG_LEVEL.
+    # TensorFlow, Keras and Matplotlib are imported first: only mmtutor's own imports count.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "MMTUTOR_"))}
+    out = subprocess.run(
+        [sys.executable, "-c", _SNAPSHOT], capture_output=True, text=True, env=env, check=True
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"changed": [], "env": []}
+
+
+def test_setup_sets_the_tensorflow_variables_and_keeps_the_users(monkeypatch):
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "1")
+    mmtutor.setup(seed=0, verbose=False, plot_style=False)
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "1"
 
 
 def test_show_source_prints_the_definition(capsys):

@@ -1,3 +1,5 @@
+import hashlib
+
 import numpy as np
 import pytest
 
@@ -134,11 +136,65 @@ def test_grouped_split_keeps_groups_whole_and_rejects_bad_input():
         grouped_split(labels, groups, (0.9, 0.1))
 
 
+def test_mmdigits_split_is_unchanged(data):
+    # The notebooks' stored outputs depend on this split: these are the source images of
+    # each split of load_mmdigits(seed=0) as the package made them before grouped_split
+    # gained its seed-generator and stratify options (recorded from that version).
+    sources = [
+        np.asarray(s.meta["source_image"], np.int64) for s in (data.train, data.val, data.test)
+    ]
+    assert [len(s) for s in sources] == [2516, 540, 538]
+    assert sources[1][:5].tolist() == [7, 7, 13, 13, 18] and sources[2][:5].tolist() == [
+        2,
+        2,
+        39,
+        39,
+        40,
+    ]
+    digest = hashlib.sha256(b"".join(s.tobytes() for s in sources)).hexdigest()
+    assert digest == "c656794dc34e44a5905ce8832e03d47147e77ee8dbd507d3edfe21300ad5bfe1"
+
+
+def test_grouped_split_stratifies_by_each_groups_first_label():
+    # 40 single-class groups of each of 2 classes: every split gets its share of each class
+    labels = np.repeat([0, 1], 80)
+    groups = np.arange(160) // 2
+    parts = grouped_split(labels, groups, (0.5, 0.25, 0.25), seed=0)
+    assert [np.bincount(labels[p]).tolist() for p in parts] == [[40, 40], [20, 20], [20, 20]]
+
+
+def test_grouped_split_without_stratification_splits_mixed_groups_by_count():
+    # 12 speakers who each say every digit; speaker s starts with digit s % 10. Stratified
+    # by that first digit, digits 2-9 are strata of one speaker (round(0.6) = round(0.8) =
+    # 1: training) and digits 0 and 1 strata of two (round(1.2) = 1, round(1.6) = 2: one
+    # training, one validation): 10 / 2 / 0 speakers, no test set.
+    speakers = np.repeat(np.arange(12), 10)
+    labels = (np.arange(120) + speakers) % 10
+    by_first = grouped_split(labels, speakers, (0.6, 0.2, 0.2), seed=0)
+    assert [len(set(speakers[p])) for p in by_first] == [10, 2, 0]
+    plain = grouped_split(labels, speakers, (0.6, 0.2, 0.2), seed=0, stratify=False)
+    owners = [set(speakers[p]) for p in plain]
+    assert [len(o) for o in owners] == [7, 3, 2]  # round(7.2) = 7, round(9.6) = 10
+    assert not (owners[0] & owners[1] or owners[0] & owners[2] or owners[1] & owners[2])
+
+
+def test_grouped_split_draws_from_a_given_generator():
+    labels, groups = np.repeat(np.arange(3), 20), np.arange(60)
+    rng = np.random.default_rng(5)
+    first = grouped_split(labels, groups, seed=rng)
+    second = grouped_split(labels, groups, seed=rng)  # the generator has moved on
+    same_seed = grouped_split(labels, groups, seed=5)
+    for a, b in zip(first, same_seed, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+
+
 def test_split_inputs_and_dataset(data):
     assert list(data.test.inputs(["audio"])) == ["audio"]
     with pytest.raises(
         ValueError,
-        match=r"modalities must be a non-empty subset of \['image', 'audio', 'text'\], got \['video'\]",
+        match=r"modalities must be a non-empty subset of \['image', 'audio', 'text'\], "
+        r"got \['video'\]",
     ):
         data.test.inputs(["video"])
     ds = data.test.as_dataset(batch_size=32, modalities=["image", "text"])

@@ -1,6 +1,8 @@
-"""Real-data loaders (FSDD, MNIST), AV-MNIST and from_manifest. No test uses the network:
-downloads go through an injected opener or a server on 127.0.0.1. Tests that need the
-real files read them from MMTUTOR_DATA and skip with a reason without it."""
+"""Real-data loaders (FSDD, MNIST), downloads, the data cache, AV-MNIST and WAV files.
+
+No test uses the network: downloads go through an injected opener or a server on
+127.0.0.1. Tests that need the real files read them from MMTUTOR_DATA and skip with a
+reason without it."""
 
 from __future__ import annotations
 
@@ -12,10 +14,10 @@ import tarfile
 import threading
 import urllib.error
 import wave
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from conftest import REAL_DATA_REASON, real_data_root
@@ -23,12 +25,12 @@ from mmtutor.data import (
     DatasetNotFoundError,
     HashMismatchError,
     build_avmnist,
-    from_manifest,
     load_fsdd,
     load_mnist,
+    pad_or_crop,
 )
-from mmtutor.data._download import download_file
-from mmtutor.data.fsdd import FSDD_FILES, pad_or_crop
+from mmtutor.data.download import download_file
+from mmtutor.data.fsdd import FSDD_FILES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -82,14 +84,6 @@ def _idx(array: np.ndarray) -> bytes:
     magic = 2051 if array.ndim == 3 else 2049
     header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
     return header + array.astype(np.uint8).tobytes()
-
-
-def _wav(path: Path, rate: int = 8000, n: int = 3000) -> None:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.sin(np.arange(n) / 5.0) * 8000).astype("<i2").tobytes())
 
 
 # --- download_file ------------------------------------------------------------------------
@@ -198,6 +192,26 @@ def test_a_tampered_local_mnist_file_is_named(tmp_path):
     assert images.shape == (2, 28, 28)
 
 
+@pytest.mark.parametrize("cache_set", [True, False])
+def test_downloads_go_to_data_home_and_never_to_mmtutor_data(tmp_path, monkeypatch, cache_set):
+    # Before: data_home() returned $MMTUTOR_DATA while the loaders wrote to $MMTUTOR_CACHE.
+    import mmtutor
+
+    monkeypatch.setenv("MMTUTOR_DATA", str(tmp_path / "mine"))  # read first, never written
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    if cache_set:
+        monkeypatch.setenv("MMTUTOR_CACHE", str(tmp_path / "cache"))
+        expected = tmp_path / "cache"
+    else:
+        monkeypatch.delenv("MMTUTOR_CACHE", raising=False)
+        expected = tmp_path / "home" / ".cache" / "mmtutor"
+    _, _, files, hashes = _fake_mnist()
+    load_mnist("train", sha256=hashes, opener=_Opener(files))
+    assert mmtutor.data_home() == expected
+    assert sorted(_leftovers(expected / "mnist")) == sorted(files)
+    assert not (tmp_path / "mine").exists()
+
+
 def test_bad_split_raises():
     with pytest.raises(ValueError, match="split must be one of"):
         load_mnist("validation")
@@ -247,6 +261,37 @@ def test_fsdd_download_is_verified_per_recording(data_root, tmp_path):
     assert len(_leftovers(tmp_path / "d")) == 3000
 
 
+def test_two_fsdd_downloads_into_one_folder_at_once_both_succeed(data_root, tmp_path):
+    # Before: both used the archive name .fsdd-v1.0.10.tar.gz, and the loader that renamed
+    # its recordings second failed; now each has its own temporary files.
+    archive = _fsdd_archive(data_root)
+    barrier = threading.Barrier(2, timeout=60)
+
+    class _BothAtOnce(_Opener):
+        def __call__(self, url):
+            response = super().__call__(url)
+            barrier.wait()  # neither loader goes on before both have started downloading
+            return response
+
+    opener = _BothAtOnce({"v1.0.10.tar.gz": archive})
+    outcomes: list = []
+
+    def load():
+        try:
+            outcomes.append(len(load_fsdd(root=tmp_path / "d", opener=opener)))
+        except Exception as exc:  # reported by the assertion below
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=load) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert outcomes == [3000, 3000] and len(opener.calls) == 2
+    assert sorted(p.name for p in (tmp_path / "d" / "fsdd").iterdir()) == ["recordings"]
+    assert len(_leftovers(tmp_path / "d")) == 3000  # no temporary archive or folder left
+
+
 @pytest.fixture(scope="module")
 def avmnist(data_root):
     return build_avmnist(data_root, seed=0, download=False)
@@ -281,89 +326,84 @@ def test_avmnist_bad_parameters(data_root):
         build_avmnist(data_root, fractions=(0.5, 0.5), download=False)
 
 
-# --- from_manifest ------------------------------------------------------------------------
-@pytest.fixture
-def manifest(tmp_path):
-    import tensorflow as tf
+def _fake_sources(monkeypatch, silent_digit: int, n_images: int = 300):
+    """Replace MNIST and FSDD by small random stand-ins (6 speakers x 10 digits x 10 takes);
+    every recording of ``silent_digit`` is silence."""
+    from mmtutor.data import FSDDRecordings
+    from mmtutor.data import avmnist as avmnist_module
 
-    tf.io.write_file(str(tmp_path / "ok.png"), tf.io.encode_png(tf.zeros((20, 24, 3), tf.uint8)))
-    (tmp_path / "broken.png").write_bytes(b"not a png")
-    _wav(tmp_path / "ok.wav", n=5000)
-    _wav(tmp_path / "fast.wav", rate=16000)
-    (tmp_path / "corrupt.wav").write_bytes(b"RIFF\x00\x00")
-    table = pd.DataFrame(
-        {
-            "image": ["ok.png", "ok.png", "ok.png", "missing.png", "broken.png", "ok.png"],
-            "audio": ["ok.wav", "corrupt.wav", "fast.wav", "ok.wav", "ok.wav", "ok.wav"],
-            "text": ["a cat", "b", "c", "d", "e", "f"],
-            "label": ["cat", "cat", "dog", "dog", "cat", "eel"],
-        }
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (n_images, 28, 28)).astype(np.uint8)
+    labels = (np.arange(n_images) % 10).astype(np.int32)
+    keys = [(d, s, t) for d in range(10) for s in ("ann", "bob", "cy", "di", "ed", "flo")
+            for t in range(10)]  # fmt: skip
+    waves = np.empty(len(keys), dtype=object)
+    for i, (d, _, _) in enumerate(keys):
+        w = rng.normal(size=int(rng.integers(3000, 6000))).astype(np.float32) * 0.1
+        waves[i] = np.zeros_like(w) if d == silent_digit else w
+    rec = FSDDRecordings(
+        waveforms=waves,
+        digit=np.array([k[0] for k in keys], np.int32),
+        speaker=np.array([k[1] for k in keys], dtype=object),
+        take=np.array([k[2] for k in keys], np.int32),
+        file=np.array([f"{d}_{s}_{t}.wav" for d, s, t in keys], dtype=object),
     )
-    table.to_csv(tmp_path / "manifest.csv", index=False)
-    return tmp_path / "manifest.csv"
+    monkeypatch.setattr(avmnist_module, "load_mnist", lambda *a, **k: (images, labels))
+    monkeypatch.setattr(avmnist_module, "load_fsdd", lambda *a, **k: rec)
 
 
-@pytest.mark.parametrize(
-    ("row", "message"),
-    [
-        (1, r"manifest row 1: .*corrupt.wav is not a readable WAV file"),
-        (2, r"manifest row 2: .*fast.wav has 16000 Hz, expected 8000 Hz"),
-        (3, r"manifest row 3: missing file .*missing.png"),
-        (4, r"manifest row 4: cannot decode image .*broken.png"),
-        (5, r"manifest row 5: unknown label 'eel'"),
-    ],
-)
-def test_manifest_bad_row_raises_naming_it(manifest, row, message):
-    table = pd.read_csv(manifest).iloc[[0, row]]
-    with pytest.raises(ValueError, match=message):
-        from_manifest(table, "image", "audio", label_col="label", labels=["cat", "dog"],
-                      root=manifest.parent, verbose=False)  # fmt: skip
+def test_avmnist_keeps_a_silent_recording_silent(monkeypatch):
+    # Before: the peak scaling divided by the peak of the clip: 0 / 0 = NaN.
+    _fake_sources(monkeypatch, silent_digit=3)
+    data = build_avmnist(seed=0, download=False)
+    for split in (data.train, data.val, data.test):
+        audio = split.x["audio"]
+        assert np.isfinite(audio).all()
+        np.testing.assert_array_equal(audio[split.y == 3], 0.0)
+        np.testing.assert_allclose(np.abs(audio[split.y != 3]).max(axis=1), 0.9, rtol=1e-6)
 
 
-def test_manifest_skip_reports_the_count(manifest, capsys):
-    ds = from_manifest(manifest, "image", "audio", "text", labels=["cat", "dog"], on_error="skip")
-    report = ds.manifest_report
-    assert report.kept == [0] and report.num_skipped == 5
-    assert [row for row, _ in report.skipped] == [1, 2, 3, 4, 5]
-    assert "kept 1 of 6 rows, skipped 5" in capsys.readouterr().out
-    (x, y), *rest = list(ds)
-    assert not rest and int(y) == 0
-    assert tuple(x["image"].shape) == (28, 28, 1) and tuple(x["audio"].shape) == (4000,)
-    assert float(np.max(np.abs(x["audio"]))) == pytest.approx(0.9, abs=1e-4)
-    assert x["text"].numpy() == b"a cat"
+def test_avmnist_splits_images_by_digit_and_recordings_by_digit_and_speaker(monkeypatch):
+    _fake_sources(monkeypatch, silent_digit=-1, n_images=1000)
+    data = build_avmnist(seed=0, download=False)
+    splits = (data.train, data.val, data.test)
+    # 100 images per digit: 70 / 15 / 15
+    for split, n in zip(splits, (70, 15, 15), strict=True):
+        assert np.bincount(split.y, minlength=10).tolist() == [n] * 10
+    # 10 takes of each digit by each speaker: 7 / 1 / 2 (cuts at round(7) and round(8.5));
+    # every split has more images of a digit than recordings, so all of them are heard
+    for split, n in zip(splits, (7, 1, 2), strict=True):
+        pairs = Counter(r.rsplit("_", 1)[0] for r in set(split.meta["recording"]))
+        assert len(pairs) == 60 and set(pairs.values()) == {n}
 
 
-def test_manifest_argument_errors(manifest):
-    with pytest.raises(ValueError, match="give at least one of"):
-        from_manifest(manifest)
-    with pytest.raises(ValueError, match=r"columns \['pixels'\] not in the manifest"):
-        from_manifest(manifest, image_col="pixels")
-    with pytest.raises(ValueError, match="on_error must be"):
-        from_manifest(manifest, image_col="image", on_error="ignore")
+def test_pca_degrade_matches_a_brute_force_reconstruction():
+    from mmtutor.data.avmnist import pca_degrade
+
+    rng = np.random.default_rng(1)
+    train = rng.uniform(size=(40, 3, 3)) * np.linspace(0.2, 1.0, 9).reshape(3, 3)
+    other = rng.uniform(size=(7, 3, 3))
+    flat = train.reshape(40, -1)
+    mean = flat.mean(axis=0)
+    eigvals, eigvecs = np.linalg.eigh(np.cov(flat - mean, rowvar=False))
+    eigvals, eigvecs = eigvals[::-1], eigvecs[:, ::-1]
+    share = np.cumsum(eigvals) / eigvals.sum()
+    for energy in (0.3, 0.6, 0.9, 1.0):
+        k = 9 if energy == 1.0 else int(np.argmax(share > energy)) + 1  # fewest with share > energy
+        basis = eigvecs[:, :k]
+        (got_train, got_other), got_k = pca_degrade(train, [other], energy)
+        assert got_k == k
+        for images, got in ((train, got_train), (other, got_other)):
+            z = images.reshape(len(images), -1) - mean
+            want = np.clip(mean + z @ basis @ basis.T, 0.0, 1.0).reshape(images.shape)
+            np.testing.assert_allclose(got, want, atol=1e-6)
+    with pytest.raises(ValueError, match=r"image_energy must be in \(0, 1\], got 0"):
+        pca_degrade(train, [other], 0)
+    with pytest.raises(ValueError, match=r"others must have images of shape \(3, 3\)"):
+        pca_degrade(train, [np.zeros((2, 4, 4))], 0.5)
 
 
-def test_manifest_rejects_a_wav_cut_off_inside_its_data(manifest):
-    whole = (manifest.parent / "ok.wav").read_bytes()
-    (manifest.parent / "cut.wav").write_bytes(whole[:2000])  # header intact, data cut short
-    table = pd.DataFrame({"audio": ["ok.wav", "cut.wav"], "label": ["cat", "dog"]})
-    with pytest.raises(ValueError, match=r"manifest row 1: cut.wav is truncated or empty"):
-        from_manifest(table, audio_col="audio", root=manifest.parent, verbose=False)
-    (manifest.parent / "empty.wav").write_bytes(whole[:44])  # a header and no samples
-    table = pd.DataFrame({"audio": ["empty.wav", "ok.wav"], "label": ["cat", "dog"]})
-    ds = from_manifest(table, audio_col="audio", root=manifest.parent, on_error="skip",
-                       verbose=False)  # fmt: skip
-    assert ds.manifest_report.kept == [1]
-    assert "empty.wav is truncated or empty" in ds.manifest_report.skipped[0][1]
-
-
-def test_manifest_messages_show_paths_as_written(manifest):
-    table = pd.DataFrame({"image": ["ok.png", "sub/missing.png"], "label": ["cat", "dog"]})
-    with pytest.raises(ValueError) as info:
-        from_manifest(table, image_col="image", root=manifest.parent, verbose=False)
-    assert "missing file sub/missing.png" in str(info.value)
-    assert str(manifest.parent) not in str(info.value)  # no machine-specific folder
-
-
+# --- WAV files -----------------------------------------------------------------------------
 def test_write_wav_round_trips_through_decode_wav_and_checks_its_input(tmp_path):
     from mmtutor.data import decode_wav, write_wav
 
@@ -378,3 +418,52 @@ def test_write_wav_round_trips_through_decode_wav_and_checks_its_input(tmp_path)
         write_wav(tmp_path / "b.wav", np.zeros((2, 3)))
     with pytest.raises(ValueError, match="sample_rate must be a positive integer"):
         write_wav(tmp_path / "b.wav", x, sample_rate=0)
+
+
+def test_decode_wav_mixes_every_channel_and_rejects_other_sample_widths(tmp_path):
+    from mmtutor.data import decode_wav
+
+    frames = np.array([[3000, -1000, 4000], [600, 600, 600]], "<i2")  # 2 frames, 3 channels
+    with wave.open(str(tmp_path / "three.wav"), "wb") as f:
+        f.setnchannels(3)
+        f.setsampwidth(2)
+        f.setframerate(8000)
+        f.writeframes(frames.tobytes())
+    samples, rate = decode_wav((tmp_path / "three.wav").read_bytes(), "three.wav")
+    np.testing.assert_allclose(samples, [2000 / 32768, 600 / 32768], rtol=1e-6)  # the mean
+    with wave.open(str(tmp_path / "byte.wav"), "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(1)
+        f.setframerate(8000)
+        f.writeframes(bytes(range(100)))
+    with pytest.raises(ValueError, match="byte.wav: expected 16-bit PCM, got 8-bit samples"):
+        decode_wav((tmp_path / "byte.wav").read_bytes(), "byte.wav")
+    with pytest.raises(TypeError, match="content must be the bytes of a WAV file, got str"):
+        decode_wav("three.wav", "three.wav")
+
+
+def test_scale_to_peak_keeps_silence_silent_and_checks_its_input():
+    from mmtutor.data import scale_to_peak
+
+    x = np.array([[0.0, 0.2, -0.4], [0.0, 0.0, 0.0], [1.0, -3.0, 1.5]], np.float32)
+    got = scale_to_peak(x)
+    np.testing.assert_allclose(got, [[0, 0.45, -0.9], [0, 0, 0], [0.3, -0.9, 0.45]], rtol=1e-6)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(scale_to_peak(np.zeros(5, np.float32)), 0.0)
+    with pytest.raises(ValueError, match="waveforms must be finite"):
+        scale_to_peak(np.array([0.1, np.nan]))
+    with pytest.raises(ValueError, match="waveforms must be a float array"):
+        scale_to_peak(np.array([1, 2]))
+
+
+def test_waveform_from_wav_centres_scales_and_checks_the_rate(tmp_path):
+    from mmtutor.data import write_wav
+    from mmtutor.data.audio import waveform_from_wav
+
+    write_wav(tmp_path / "a.wav", np.array([0.1, -0.5, 0.25]), sample_rate=16000)
+    content = (tmp_path / "a.wav").read_bytes()
+    got = waveform_from_wav(content, "a.wav", num_samples=5, sample_rate=16000)
+    want = np.round(np.array([0, 0.1, -0.5, 0.25, 0]) * 32767) / 32768  # 16-bit, as read
+    np.testing.assert_allclose(got, want * 0.9 / np.abs(want).max(), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"a.wav has 16000 Hz, expected 8000 Hz"):
+        waveform_from_wav(content, "a.wav")

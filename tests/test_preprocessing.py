@@ -106,13 +106,10 @@ def test_spectrogram_normalizer_standardizes_each_mel_bin():
         make_spectrogram_normalizer(x[0])
 
 
-def test_class_weights_match_scikit_learn_balanced():
-    from sklearn.utils.class_weight import compute_class_weight
-
-    y = np.array([0] * 50 + [1] * 30 + [2] * 20)
-    want = compute_class_weight("balanced", classes=np.arange(3), y=y)
-    got = class_weights(y)
-    np.testing.assert_allclose([got[c] for c in range(3)], want, atol=1e-4)
+def test_class_weights_are_inverse_frequencies():
+    y = np.array([0] * 50 + [1] * 30 + [2] * 20)  # n / (K * n_c) = 100 / (3 * n_c)
+    assert class_weights(y) == {0: 0.6667, 1: 1.1111, 2: 1.6667}
+    assert class_weights(np.array([0, 1, 1, 1]), num_classes=2) == {0: 2.0, 1: 0.6667}  # 4/2, 4/6
 
 
 @pytest.mark.parametrize(
@@ -122,6 +119,7 @@ def test_class_weights_match_scikit_learn_balanced():
         (np.array([0.5, 1.0]), {}, "non-empty 1-D array of non-negative integer labels"),
         (np.array([0, 3]), {"num_classes": 3}, "labels must be < num_classes=3, got a label 3"),
         (np.array([0, 2]), {}, r"every class needs at least one example, got counts \[1, 0, 1\]"),
+        (np.array([0, 1]), {"num_classes": 4}, r"got counts \[1, 1, 0, 0\]"),
     ],
 )
 def test_class_weights_reject_bad_labels(y, kwargs, message):

@@ -1,9 +1,12 @@
 """Datasets of the series. The embedded default is MM-Digits (:func:`load_mmdigits`);
-controlled-interaction data comes from :func:`make_interactions`."""
+controlled-interaction data comes from :func:`make_interactions`; real data (MNIST, FSDD,
+AV-MNIST) from :func:`load_mnist`, :func:`load_fsdd`, :func:`build_avmnist`; your own
+files from :func:`from_manifest`."""
 
-from mmtutor.data._download import DatasetNotFoundError, HashMismatchError
+from mmtutor.data.audio import decode_wav, pad_or_crop, scale_to_peak, write_wav
 from mmtutor.data.avmnist import AVMNIST, build_avmnist
-from mmtutor.data.fsdd import FSDDRecordings, decode_wav, load_fsdd, write_wav
+from mmtutor.data.download import DatasetNotFoundError, HashMismatchError
+from mmtutor.data.fsdd import FSDDRecordings, load_fsdd
 from mmtutor.data.interactions import INTERACTION_KINDS, InteractionData, make_interactions
 from mmtutor.data.manifest import ManifestReport, from_manifest
 from mmtutor.data.mmdigits import (
@@ -11,15 +14,12 @@ from mmtutor.data.mmdigits import (
     DIGIT_ATTRIBUTES,
     MODALITIES,
     MMDigits,
-    Split,
-    SplitSet,
-    grouped_split,
     load_mmdigits,
     make_caption,
-    make_imbalanced,
 )
 from mmtutor.data.mnist import load_mnist
 from mmtutor.data.speech import SAMPLE_RATE
+from mmtutor.data.splits import Split, SplitSet, grouped_split, make_imbalanced
 
 __all__ = [
     "AVMNIST",
@@ -32,6 +32,8 @@ __all__ = [
     "decode_wav",
     "load_fsdd",
     "load_mnist",
+    "pad_or_crop",
+    "scale_to_peak",
     "write_wav",
     "CLASS_NAMES",
     "DIGIT_ATTRIBUTES",

@@ -2,10 +2,12 @@
 
 **Recipe** (:func:`build_avmnist`):
 
-1. Split the MNIST images into train/val/test (stratified by digit, by ``seed``).
+1. Split the MNIST images into train/val/test (stratified by digit, by ``seed``), with
+   :func:`mmtutor.data.grouped_split`, each image its own group.
 2. Split the FSDD recordings too, so no recording is heard in two splits: by recording
-   (stratified by digit and speaker), or with ``speaker_disjoint=True`` by *speaker*
-   (the test speakers are never heard in training: a harder, more honest test).
+   (:func:`~mmtutor.data.grouped_split` again, stratified by digit and speaker), or with
+   ``speaker_disjoint=True`` by *speaker* (the test speakers are never heard in
+   training: a harder, more honest test).
 3. Degrade every image by projecting it onto the principal components that carry the
    fraction ``image_energy`` of the variance of the *training* images, then clip to
    [0, 1]. Few components keep the rough shape of a digit and lose the detail that
@@ -15,10 +17,11 @@
    again. A pair never mixes two digits; the label is that digit.
 5. Audio: each recording centred in ``num_samples`` samples at 8 kHz (zero-padded or
    cropped to the middle; 4,000 = 0.5 s, as in the rest of the series), optionally
-   mixed with noise at ``audio_snr_db``, and scaled to a peak of 0.9. The spectrogram is
-   computed *inside* the audio encoders (:class:`mmtutor.preprocessing.LogMelSpectrogram`),
-   so :func:`mmtutor.encoders.build_encoder` works unchanged and a saved model serves
-   raw waveforms.
+   mixed with noise at ``audio_snr_db``, and scaled to a peak of 0.9 (a silent crop stays
+   silent). The spectrogram is computed *inside* the audio encoders
+   (:class:`mmtutor.preprocessing.LogMelSpectrogram`), so
+   :func:`mmtutor.encoders.build_encoder` works unchanged and a saved model serves raw
+   waveforms.
 
 **Sources.** AV-MNIST was introduced by Vielzeuf et al. (2018, CentralNet: a multilayer
 approach for multimodal fusion, ECCV workshops) and used by Pérez-Rúa et al. (2019, MFAS:
@@ -42,10 +45,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mmtutor.data.fsdd import load_fsdd, pad_or_crop
-from mmtutor.data.mmdigits import CLASS_NAMES, Split, SplitSet
+from mmtutor.data.audio import pad_or_crop, scale_to_peak
+from mmtutor.data.fsdd import load_fsdd
+from mmtutor.data.mmdigits import CLASS_NAMES
 from mmtutor.data.mnist import load_mnist
 from mmtutor.data.speech import add_noise_at_snr
+from mmtutor.data.splits import Split, SplitSet, grouped_split
 
 __all__ = ["AVMNIST", "build_avmnist", "pca_degrade"]
 
@@ -74,40 +79,37 @@ def pca_degrade(
     fraction ``energy`` of its variance; returns ([train, *others] reconstructed and
     clipped to [0, 1], number of components).
 
+    The components are scikit-learn's ``PCA(n_components=energy, svd_solver="full")``,
+    fitted on ``train`` only: the fewest components whose explained variance exceeds
+    ``energy`` (all of them for ``energy=1``).
+
     Example:
         >>> rng = np.random.default_rng(0)
-        >>> (a, b), k = pca_degrade(rng.uniform(size=(50, 4, 4)), [rng.uniform(size=(5, 4, 4))], 0.5)
-        >>> a.shape, b.shape, 1 <= k <= 16
-        ((50, 4, 4), (5, 4, 4), True)
+        >>> train, test = rng.uniform(size=(50, 4, 4)), rng.uniform(size=(5, 4, 4))
+        >>> (a, b), k = pca_degrade(train, [test], 0.5)
+        >>> a.shape, b.shape, k
+        ((50, 4, 4), (5, 4, 4), 5)
     """
+    from sklearn.decomposition import PCA
+
+    if isinstance(energy, bool) or not isinstance(energy, int | float | np.number):
+        raise ValueError(f"image_energy must be a number in (0, 1], got {energy!r}")
     if not 0.0 < energy <= 1.0:
         raise ValueError(f"image_energy must be in (0, 1], got {energy!r}")
-    flat = train.reshape(len(train), -1).astype(np.float64)
-    mean = flat.mean(axis=0)
-    eigvals, eigvecs = np.linalg.eigh(np.cov(flat - mean, rowvar=False))
-    order = np.argsort(eigvals)[::-1]
-    eigvals, eigvecs = np.clip(eigvals[order], 0, None), eigvecs[:, order]
-    share = np.cumsum(eigvals) / eigvals.sum()
-    k = int(min(np.searchsorted(share, energy - 1e-12) + 1, len(share)))
-    basis = eigvecs[:, :k]
+    train = np.asarray(train)
+    if train.ndim < 2 or len(train) < 2:
+        raise ValueError(f"train must hold at least 2 images, got shape {train.shape}")
+    bad = [np.shape(o) for o in others if np.shape(o)[1:] != train.shape[1:]]
+    if bad:
+        raise ValueError(f"others must have images of shape {train.shape[1:]}, got shapes {bad}")
+    pca = PCA(n_components=float(energy) if energy < 1.0 else None, svd_solver="full")
+    pca.fit(train.reshape(len(train), -1).astype(np.float64))
     out = []
     for images in [train, *others]:
-        z = images.reshape(len(images), -1) - mean
-        rec = mean + (z @ basis) @ basis.T
-        out.append(np.clip(rec, 0.0, 1.0).astype(np.float32).reshape(images.shape))
-    return out, k
-
-
-def _stratified_split(strata: np.ndarray, fractions, rng: np.random.Generator) -> np.ndarray:
-    """Assign each example to split 0/1/2 with the given fractions within every stratum."""
-    assign = np.empty(len(strata), np.int8)
-    cum = np.cumsum(fractions)[:2]
-    for s in np.unique(strata):
-        members = rng.permutation(np.flatnonzero(strata == s))
-        cuts = np.round(cum * len(members)).astype(int)
-        assign[members[: cuts[0]]], assign[members[cuts[0] : cuts[1]]] = 0, 1
-        assign[members[cuts[1] :]] = 2
-    return assign
+        flat = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
+        rec = pca.inverse_transform(pca.transform(flat))
+        out.append(np.clip(rec, 0.0, 1.0).astype(np.float32).reshape(np.shape(images)))
+    return out, int(pca.n_components_)
 
 
 def _speaker_split(fractions, rng: np.random.Generator, speakers: tuple[str, ...]):
@@ -177,19 +179,21 @@ def build_avmnist(
     rec = load_fsdd(root=root, download=download, opener=opener)
     rng = np.random.default_rng(seed)
 
-    image_split = _stratified_split(labels, fr, rng)
+    # one generator for the whole recipe: grouped_split draws from it in turn
+    idx = grouped_split(labels, np.arange(len(labels)), fr, seed=rng)  # each image its own group
     speakers = tuple(sorted(set(rec.speaker)))
     split_speakers = None
     if speaker_disjoint:
         of_speaker, groups = _speaker_split(fr, rng, speakers)
         rec_split = np.array([of_speaker[s] for s in rec.speaker], np.int8)
         split_speakers = dict(zip(("train", "val", "test"), map(tuple, groups), strict=True))
-    else:
+    else:  # by recording, stratified by digit and speaker
         strata = rec.digit.astype(np.int64) * len(speakers) + np.searchsorted(speakers, rec.speaker)
-        rec_split = _stratified_split(strata, fr, rng)
+        rec_split = np.empty(len(rec), np.int8)
+        for k, part in enumerate(grouped_split(strata, np.arange(len(rec)), fr, seed=rng)):
+            rec_split[part] = k
 
     x = images.astype(np.float32) / 255.0
-    idx = [np.flatnonzero(image_split == k) for k in range(3)]
     (x_train, x_val, x_test), k = (
         pca_degrade(x[idx[0]], [x[idx[1]], x[idx[2]]], image_energy)
         if image_energy < 1.0
@@ -213,7 +217,7 @@ def build_avmnist(
         if audio_snr_db is not None:
             audio = add_noise_at_snr(audio, np.full(len(audio), float(audio_snr_db)), rng)
         else:
-            audio = audio / (np.max(np.abs(audio), axis=1, keepdims=True) / 0.9)
+            audio = scale_to_peak(audio)  # a silent crop stays zeros (no 0 / 0)
         splits.append(
             Split(
                 x={"image": degraded[s][..., None], "audio": audio.astype(np.float32)},

@@ -2,7 +2,7 @@
 
 6 speakers (george, jackson, lucas, nicolas, theo, yweweler) x 10 digits x 50 takes,
 mono 16-bit WAV at 8 kHz, 0.14-2.3 s long. Layout (under a data folder, see
-:mod:`mmtutor.data._download` for where it is searched)::
+:mod:`mmtutor.data.download` for where it is searched)::
 
     fsdd/recordings/{digit}_{speaker}_{take}.wav      e.g. fsdd/recordings/7_jackson_32.wav
 
@@ -16,9 +16,10 @@ and :data:`FSDD_LISTING_SHA256` is the full SHA-256 of the sorted listing
 ``"<file name> <full sha256>\\n"`` of all 3,000 files, which checks every full digest at
 once. Both were computed from the project's offline copy, identical to the release.
 
-A download is extracted into a temporary folder next to ``fsdd/recordings``, verified,
-then renamed into place (``os.replace``), so an interrupted download leaves no
-``recordings`` folder.
+A download goes to a uniquely named temporary archive, is extracted into a uniquely named
+temporary folder next to ``fsdd/recordings``, verified, then renamed into place, so an
+interrupted download leaves no ``recordings`` folder and two loaders downloading at once
+do not disturb each other. Recordings are decoded by :func:`mmtutor.data.audio.decode_wav`.
 
 Source: Z. Jackson et al., github.com/Jakobovski/free-spoken-digit-dataset, v1.0.10.
 License: CC BY-SA 4.0.
@@ -27,18 +28,18 @@ License: CC BY-SA 4.0.
 from __future__ import annotations
 
 import hashlib
-import io
+import os
 import shutil
 import tarfile
 import tempfile
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from mmtutor.data._download import (
+from mmtutor.data.audio import decode_wav, pad_or_crop
+from mmtutor.data.download import (
     DatasetNotFoundError,
     HashMismatchError,
     candidate_roots,
@@ -52,10 +53,8 @@ __all__ = [
     "FSDD_SPEAKERS",
     "FSDD_URL",
     "FSDDRecordings",
-    "decode_wav",
     "load_fsdd",
-    "pad_or_crop",
-    "write_wav",
+    "verify_fsdd_folder",
 ]
 
 FSDD_URL = (
@@ -95,76 +94,6 @@ class FSDDRecordings:
         return np.stack([pad_or_crop(w, num_samples) for w in self.waveforms])
 
 
-def pad_or_crop(waveform: np.ndarray, num_samples: int = 4000) -> np.ndarray:
-    """Centre ``waveform`` in ``num_samples``: zero-pad both sides, or keep the middle.
-
-    Example:
-        >>> pad_or_crop(np.ones(3, "float32"), 5)
-        array([0., 1., 1., 1., 0.], dtype=float32)
-    """
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-        raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
-    w = np.asarray(waveform, dtype=np.float32)
-    if w.ndim != 1:
-        raise ValueError(f"waveform must be 1-D (samples,), got shape {w.shape}")
-    if len(w) >= num_samples:
-        start = (len(w) - num_samples) // 2
-        return w[start : start + num_samples].copy()
-    out = np.zeros(num_samples, np.float32)
-    start = (num_samples - len(w)) // 2
-    out[start : start + len(w)] = w
-    return out
-
-
-def write_wav(path: str | Path, waveform: np.ndarray, sample_rate: int = 8000) -> None:
-    """Save a mono waveform in [-1, 1] as a 16-bit PCM WAV file (what a recorder writes).
-
-    Values outside [-1, 1] are clipped. The inverse of :func:`decode_wav` up to the 16-bit
-    rounding; notebook 15 uses it to write a folder for :func:`mmtutor.data.from_manifest`.
-
-    Example:
-        >>> import tempfile
-        >>> path = Path(tempfile.mkdtemp()) / "tone.wav"
-        >>> write_wav(path, np.sin(np.arange(800) / 5.0))
-        >>> samples, rate = decode_wav(path.read_bytes(), path.name)
-        >>> samples.shape, rate
-        ((800,), 8000)
-    """
-    x = np.asarray(waveform, dtype=np.float64)
-    if x.ndim != 1 or x.size == 0:
-        raise ValueError(f"waveform must be a non-empty 1-D array, got shape {x.shape}")
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
-        raise ValueError(f"sample_rate must be a positive integer, got {sample_rate!r}")
-    with wave.open(str(path), "wb") as f:
-        f.setnchannels(1)
-        f.setsampwidth(2)
-        f.setframerate(sample_rate)
-        f.writeframes((np.clip(x, -1.0, 1.0) * 32767).round().astype("<i2").tobytes())
-
-
-def decode_wav(content: bytes, name: str | Path) -> tuple[np.ndarray, int]:
-    """(mono float32 samples in [-1, 1], sample rate) of a 16-bit PCM WAV file's bytes."""
-    try:
-        with wave.open(io.BytesIO(content)) as wav:
-            rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
-            declared = wav.getnframes()
-            frames = wav.readframes(declared)
-    except (wave.Error, EOFError) as exc:
-        raise ValueError(
-            f"{name} is not a readable WAV file ({type(exc).__name__}: {exc})"
-        ) from None
-    if width != 2:
-        raise ValueError(f"{name}: expected 16-bit PCM, got {8 * width}-bit samples")
-    # Python's wave module returns a cut-off data chunk without complaint: check its length
-    if declared == 0 or len(frames) != declared * channels * width:
-        raise ValueError(
-            f"{name} is truncated or empty: its header declares {declared} samples per "
-            f"channel, the file holds {len(frames) // max(channels * width, 1)}"
-        )
-    samples = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
-    return samples.reshape(-1, channels).mean(axis=1), rate
-
-
 def _prefixes() -> list[str]:
     from mmtutor.data._fsdd_sha256 import PREFIXES
 
@@ -200,9 +129,16 @@ def verify_fsdd_folder(folder: Path) -> dict[str, bytes]:
 
 
 def _download_fsdd(target: Path, url: str, opener: Callable | None) -> None:
-    """Download the release archive, extract the recordings, verify, rename into place."""
+    """Download the release archive, extract the recordings, verify, rename into place.
+
+    The archive and the staging folder get unique temporary names in ``target``, and both
+    are removed on every path, so loaders running at once never touch each other's files.
+    If another loader renamed its verified folder into place first, that one is kept.
+    """
     target.mkdir(parents=True, exist_ok=True)
-    archive = target / ".fsdd-v1.0.10.tar.gz"
+    fd, archive_name = tempfile.mkstemp(prefix=".fsdd-", suffix=".tar.gz.part", dir=target)
+    os.close(fd)
+    archive = Path(archive_name)
     staging = Path(tempfile.mkdtemp(prefix=".recordings.", suffix=".part", dir=target))
     try:
         download_file(url, archive, None, opener)
@@ -217,7 +153,11 @@ def _download_fsdd(target: Path, url: str, opener: Callable | None) -> None:
                 ):  # written by base name only: no path from the archive is trusted
                     (staging / name).write_bytes(tar.extractfile(member).read())
         verify_fsdd_folder(staging)
-        staging.replace(target / "recordings")
+        try:
+            staging.replace(target / "recordings")
+        except OSError:
+            if not (target / "recordings").is_dir():
+                raise  # not a concurrent loader's folder: a real error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         archive.unlink(missing_ok=True)
@@ -255,7 +195,8 @@ def load_fsdd(
         (3000, (3000, 4000))
     """
     roots = candidate_roots(root)
-    folder = next((p / "fsdd" / "recordings" for _, p in roots if (p / "fsdd" / "recordings").is_dir()), None)  # fmt: skip
+    found = [p / "fsdd" / "recordings" for _, p in roots]
+    folder = next((f for f in found if f.is_dir()), None)
     if folder is None:
         target = (roots[0][1] if root is not None else roots[-1][1]) / "fsdd"
         if not download:

@@ -97,7 +97,7 @@ def make_interactions(
 
     Example:
         >>> d = make_interactions("synergy", n=1000)
-        >>> d.train.x["m0"].shape, sorted(set(d.train.y))
+        >>> d.train.x["m0"].shape, sorted(set(d.train.y.tolist()))
         ((600, 8), [0, 1])
     """
     if kind not in INTERACTION_KINDS:

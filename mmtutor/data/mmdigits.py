@@ -19,8 +19,7 @@ no test image is seen in training, whatever ``examples_per_image`` is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,18 +30,14 @@ from mmtutor.data.speech import (
     make_speakers,
     synthesize_digits,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    import tensorflow as tf
+from mmtutor.data.splits import Split, SplitSet, grouped_split
 
 __all__ = [
     "MODALITIES",
     "CLASS_NAMES",
     "DIGIT_ATTRIBUTES",
-    "Split",
     "MMDigits",
     "load_mmdigits",
-    "grouped_split",
     "make_caption",
     "load_source_digits",
 ]
@@ -92,7 +87,7 @@ def _check_range(name: str, value: object, integer: bool = False) -> None:
         if integer
         else isinstance(value, int | float | np.number)
     )
-    if isinstance(value, bool) or not ok_type or not (low <= value <= high):  # type: ignore[operator]
+    if isinstance(value, bool) or not ok_type or not low <= value <= high:  # type: ignore[operator]
         raise ValueError(f"{name} must be {kind} in [{low}, {high}], got {value!r}")
 
 
@@ -102,7 +97,7 @@ def make_caption(digit: int, n_attributes: int, rng: np.random.Generator) -> str
     Example:
         >>> import numpy as np
         >>> make_caption(8, 1, np.random.default_rng(0))
-        'it is with two closed loops'
+        'a handwritten digit that is drawn with curves'
     """
     if not 0 <= digit <= 9:
         raise ValueError(f"digit must be in [0, 9], got {digit!r}")
@@ -115,138 +110,6 @@ def make_caption(digit: int, n_attributes: int, rng: np.random.Generator) -> str
     names = rng.choice(list(DIGIT_ATTRIBUTES), size=n_attributes, replace=False)
     phrases = [DIGIT_ATTRIBUTES[str(a)][digit] for a in names]
     return f"{rng.choice(_OPENERS)} {' and '.join(phrases)}"
-
-
-def grouped_split(
-    labels: np.ndarray,
-    groups: np.ndarray,
-    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
-    seed: int = 0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split example indices into train/val/test so that no group crosses two splits.
-
-    Groups (here: the source image of each example) are assigned to splits class by
-    class, so every split keeps the class balance. Taught in notebook 01.
-
-    Args:
-        labels: (n,) class of each example; a group's class is that of its first example.
-        groups: (n,) group id of each example.
-        fractions: train/validation/test fractions of the groups; positive, sum to 1.
-        seed: seed of the shuffling.
-
-    Returns:
-        Three sorted index arrays.
-
-    Example:
-        >>> import numpy as np
-        >>> tr, va, te = grouped_split(np.array([0, 0, 1, 1] * 5), np.repeat(np.arange(10), 2))
-        >>> sorted(np.concatenate([tr, va, te])) == list(range(20))
-        True
-    """
-    labels, groups = np.asarray(labels), np.asarray(groups)
-    if labels.ndim != 1 or labels.shape != groups.shape:
-        raise ValueError(
-            f"labels and groups must be 1-D arrays of one length, got shapes {labels.shape} "
-            f"and {groups.shape}"
-        )
-    fr = np.asarray(fractions, dtype=float)
-    if fr.shape != (3,) or np.any(fr <= 0) or not np.isclose(fr.sum(), 1.0):
-        raise ValueError(
-            f"fractions must be three positive numbers summing to 1, got {fractions!r}"
-        )
-    rng = np.random.default_rng(seed)
-    uniq, first = np.unique(groups, return_index=True)
-    group_label = labels[first]
-    assign = np.empty(len(uniq), dtype=np.int8)
-    for c in np.unique(group_label):
-        members = rng.permutation(np.flatnonzero(group_label == c))
-        cuts = np.round(np.cumsum(fr)[:2] * len(members)).astype(int)
-        assign[members[: cuts[0]]] = 0
-        assign[members[cuts[0] : cuts[1]]] = 1
-        assign[members[cuts[1] :]] = 2
-    split_of_example = assign[np.searchsorted(uniq, groups)]
-    return tuple(np.flatnonzero(split_of_example == k) for k in range(3))  # type: ignore[return-value]
-
-
-@dataclass(frozen=True)
-class Split:
-    """One split of MM-Digits: inputs ``x`` (a dict of named arrays), labels ``y``, metadata.
-
-    ``x["image"]`` is (n, 8, 8, 1) float32 in [0, 1], ``x["audio"]`` (n, 4000) float32 in
-    [-1, 1], ``x["text"]`` (n,) an object array of str; ``y`` is (n,) int32. ``meta`` holds
-    per-example facts for analysis: ``source_image``, ``speaker``, ``snr_db``,
-    ``n_attributes``, ``occluded_fraction``.
-    """
-
-    x: dict[str, np.ndarray]
-    y: np.ndarray
-    meta: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.y)
-
-    def inputs(
-        self, modalities: tuple[str, ...] | list[str] | None = None
-    ) -> dict[str, np.ndarray]:
-        """The input dict restricted to ``modalities`` (all of them by default)."""
-        modalities = tuple(self.x) if modalities is None else tuple(modalities)
-        unknown = [m for m in modalities if m not in self.x]
-        if unknown or not modalities:
-            raise ValueError(
-                f"modalities must be a non-empty subset of {list(self.x)}, got {list(modalities)}"
-            )
-        return {m: self.x[m] for m in modalities}
-
-    def as_dataset(
-        self,
-        batch_size: int = 64,
-        shuffle: bool = False,
-        seed: int = 0,
-        modalities: tuple[str, ...] | list[str] | None = None,
-        cache: bool = True,
-    ) -> tf.data.Dataset:
-        """A batched ``tf.data.Dataset`` of ``(inputs_dict, label)``, cached and prefetched.
-
-        Shuffling (when asked) reshuffles every epoch from a fixed seed, so runs repeat.
-        Taught in notebook 01.
-        """
-        import tensorflow as tf
-
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        x = self.inputs(modalities)
-        x = {k: v.astype(str) if v.dtype == object else v for k, v in x.items()}
-        ds = tf.data.Dataset.from_tensor_slices((x, self.y))
-        if cache:
-            ds = ds.cache()
-        if shuffle:
-            ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
-@dataclass(frozen=True)
-class SplitSet:
-    """Train/validation/test :class:`Split` s plus what describes them: the interface every
-    dataset of the series shares (:class:`MMDigits`, :class:`mmtutor.data.AVMNIST`), so
-    the training helpers work on any of them."""
-
-    train: Split
-    val: Split
-    test: Split
-    sample_rate: int
-    class_names: tuple[str, ...]
-    params: dict[str, object]
-
-    def _repr_extra(self) -> str:
-        """What a subclass adds at the end of its one-line description."""
-        return ""
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(train={len(self.train)}, val={len(self.val)}, "
-            f"test={len(self.test)}, modalities={list(self.train.x)}, "
-            f"sample_rate={self.sample_rate}{self._repr_extra()})"
-        )
 
 
 @dataclass(frozen=True, repr=False)
@@ -400,49 +263,3 @@ def load_mmdigits(
         params,
         tuple(speakers),
     )
-
-
-# --- notebook 14 ---
-def make_imbalanced(split: Split, ratio: float = 10.0, seed: int = 0) -> Split:
-    """A copy of ``split`` with a long-tailed class distribution, for class-imbalance lessons.
-
-    Keeps every example of class 0 and, of each later class ``c`` (of ``K``), a random
-    ``round(n_0 * ratio ** (-c / (K - 1)))`` (all of them if the class has fewer), so the
-    counts fall geometrically and the largest class has ``ratio`` times the examples of the
-    smallest (up to rounding). Order and metadata follow the kept examples. Taught in
-    notebook 14; pair it with :func:`mmtutor.preprocessing.class_weights`.
-
-    Example:
-        >>> data = load_mmdigits(seed=0)
-        >>> counts = np.bincount(make_imbalanced(data.train, ratio=10).y)
-        >>> round(counts.max() / counts.min())
-        10
-    """
-    from dataclasses import replace
-
-    if (
-        isinstance(ratio, bool)
-        or not isinstance(ratio, int | float | np.number)
-        or not (ratio >= 1)
-    ):
-        raise ValueError(f"ratio must be a number >= 1, got {ratio!r}")
-    y = np.asarray(split.y)
-    classes = np.unique(y)
-    rng = np.random.default_rng(seed)
-    n0 = int(np.sum(y == classes[0]))
-    last = max(len(classes) - 1, 1)
-    keep = []
-    for rank, c in enumerate(classes):
-        members = np.flatnonzero(y == c)
-        target = min(len(members), max(1, int(round(n0 * float(ratio) ** (-rank / last)))))
-        keep.append(rng.choice(members, size=target, replace=False))
-    idx = np.sort(np.concatenate(keep))
-    return replace(
-        split,
-        x={m: v[idx] for m, v in split.x.items()},
-        y=y[idx],
-        meta={k: np.asarray(v)[idx] for k, v in split.meta.items()},
-    )
-
-
-__all__ += ["make_imbalanced"]

@@ -1,6 +1,6 @@
 """MNIST handwritten digits from the IDX files, verified (notebook 15).
 
-Layout (under a data folder, see :mod:`mmtutor.data._download` for where it is searched)::
+Layout (under a data folder, see :mod:`mmtutor.data.download` for where it is searched)::
 
     mnist/t10k-images-idx3-ubyte.gz    mnist/t10k-labels-idx1-ubyte.gz     (test, 10,000)
     mnist/train-images-idx3-ubyte.gz   mnist/train-labels-idx1-ubyte.gz    (train, 60,000)
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mmtutor.data._download import (
+from mmtutor.data.download import (
     DatasetNotFoundError,
     HashMismatchError,
     candidate_roots,

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import fft as _fft
 
+from mmtutor.data.audio import scale_to_peak
+
 __all__ = ["DIGIT_PHONES", "Speaker", "make_speakers", "synthesize_digits", "add_noise_at_snr"]
 
 SAMPLE_RATE = 8000
@@ -243,7 +245,8 @@ def synthesize_digits(
 
 def add_noise_at_snr(clean: np.ndarray, snr_db: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Add low-frequency-heavy background noise so that each row has the given SNR (dB), then scale
-    every row to a peak of 0.9.
+    every row to a peak of 0.9 (:func:`mmtutor.data.audio.scale_to_peak`; a silent row stays
+    silent: a silent signal at any SNR gets no noise).
 
     Args:
         clean: (n, samples) waveforms.
@@ -259,6 +262,4 @@ def add_noise_at_snr(clean: np.ndarray, snr_db: np.ndarray, rng: np.random.Gener
     noise *= np.sqrt(p_sig / (p_noise * 10.0 ** (np.asarray(snr_db)[:, None] / 10.0))).astype(
         np.float32
     )
-    mixed = clean + noise
-    mixed /= np.max(np.abs(mixed), axis=1, keepdims=True) / 0.9
-    return mixed.astype(np.float32)
+    return scale_to_peak(clean + noise).astype(np.float32)

@@ -4,7 +4,8 @@ Resolution order of every real-data loader (:func:`candidate_roots`):
 
 1. the folder passed as ``root=`` (then nothing else is searched);
 2. the folder named by the environment variable ``MMTUTOR_DATA``;
-3. the user cache, ``$MMTUTOR_CACHE`` or ``~/.cache/mmtutor``;
+3. the user cache, :func:`mmtutor.data_home` (``$MMTUTOR_CACHE`` or ``~/.cache/mmtutor``):
+   the one folder loaders write to (``MMTUTOR_DATA`` is only read);
 4. a download into ``root`` (when given) or the user cache, only if the loader is called
    with ``download=True``.
 
@@ -27,12 +28,15 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from mmtutor.config import data_home
+
 __all__ = [
     "DatasetNotFoundError",
     "HashMismatchError",
-    "cache_dir",
     "candidate_roots",
+    "describe_search",
     "download_file",
+    "offline_error",
     "sha256_bytes",
     "sha256_file",
 ]
@@ -57,7 +61,12 @@ class DatasetNotFoundError(FileNotFoundError):
 
 
 def sha256_bytes(data: bytes) -> str:
-    """Hex SHA-256 of ``data``."""
+    """Hex SHA-256 of ``data``.
+
+    Example:
+        >>> sha256_bytes(b"abc")[:16]
+        'ba7816bf8f01cfea'
+    """
     return hashlib.sha256(data).hexdigest()
 
 
@@ -78,21 +87,25 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def cache_dir() -> Path:
-    """The user cache for downloads: ``$MMTUTOR_CACHE`` or ``~/.cache/mmtutor``."""
-    env = os.environ.get("MMTUTOR_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "mmtutor"
-
-
 def candidate_roots(root: str | Path | None) -> list[tuple[str, Path]]:
-    """The folders searched, in order, as ``(where it came from, folder)`` pairs."""
+    """The folders searched, in order, as ``(where it came from, folder)`` pairs.
+
+    Example:
+        >>> from unittest import mock
+        >>> env = {"MMTUTOR_DATA": "/srv/data", "MMTUTOR_CACHE": "/srv/cache"}
+        >>> with mock.patch.dict("os.environ", env):
+        ...     [(where, str(path)) for where, path in candidate_roots(None)]
+        [('MMTUTOR_DATA', '/srv/data'), ('user cache', '/srv/cache')]
+        >>> [(where, str(path)) for where, path in candidate_roots("/my/folder")]
+        [('root argument', '/my/folder')]
+    """
     if root is not None:
         return [("root argument", Path(root).expanduser())]
     out = []
     env = os.environ.get("MMTUTOR_DATA")
     if env:
         out.append(("MMTUTOR_DATA", Path(env).expanduser()))
-    out.append(("user cache", cache_dir()))
+    out.append(("user cache", data_home()))
     return out
 
 
@@ -154,7 +167,9 @@ def download_file(
     return dest
 
 
-def offline_error(name: str, url: str, layout: str, roots: list[tuple[str, Path]], reason: str):
+def offline_error(
+    name: str, url: str, layout: str, roots: list[tuple[str, Path]], reason: str
+) -> DatasetNotFoundError:
     """The error raised when a dataset is nowhere and cannot be downloaded."""
     return DatasetNotFoundError(
         f"{name} not found in {describe_search(roots)} and not downloaded ({reason}). "
