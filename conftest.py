@@ -66,6 +66,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=REAL_DATA_REASON))
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the Matplotlib figures a test or doctest opened (they are kept until closed)."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
 def pytest_collectstart(collector):
     # TensorFlow's C++ log lines reach Jupyter's stderr but never nbval's (ipykernel stops
     # capturing process-level stderr under pytest), so stderr is not compared; see

@@ -95,17 +95,21 @@ def check_fusion(layer, inputs=None, ranks=(2,), same_size=False, **options):
     if inputs is None:
         return None
     items = list(inputs.values()) if isinstance(inputs, dict) else inputs
-    is_shape = lambda s: (
-        isinstance(s, list | tuple)
-        and all(  # noqa: E731
-            d is None or isinstance(d, int | np.integer) for d in s
+
+    def is_shape(item):
+        ints = (int, np.integer)
+        return isinstance(item, list | tuple) and all(
+            d is None or isinstance(d, ints) for d in item
         )
-    )
-    if not isinstance(items, list | tuple) or not all(hasattr(i, "shape") or is_shape(i)
-                                                      for i in items):  # fmt: skip
+
+    if not isinstance(items, list | tuple) or not all(
+        hasattr(i, "shape") or is_shape(i) for i in items
+    ):
         shape = tuple(getattr(inputs, "shape", inputs))
-        raise ValueError(f"{name} expects a list or dict of 2 or more modality tensors, got a "
-                         f"single tensor of shape {shape}")  # fmt: skip
+        raise ValueError(
+            f"{name} expects a list or dict of 2 or more modality tensors, got a single "
+            f"tensor of shape {shape}"
+        )
     shapes = [tuple(i.shape) if hasattr(i, "shape") else tuple(i) for i in items]
     if len(shapes) < 2:
         raise ValueError(f"{name} fuses 2 or more modalities, got {len(shapes)}: shapes {shapes}")
@@ -118,8 +122,10 @@ def check_fusion(layer, inputs=None, ranks=(2,), same_size=False, **options):
     if len({s[0] for s in shapes if s[0] is not None}) > 1:
         raise ValueError(f"{name}: the modalities have different batch sizes, shapes {shapes}")
     if same_size and len({s[1:] for s in shapes}) > 1:
-        raise ValueError(f"{name} combines per-modality class scores, so every input must have "
-                         f"the same size; got shapes {shapes}")  # fmt: skip
+        raise ValueError(
+            f"{name} combines per-modality class scores, so every input must have "
+            f"the same size; got shapes {shapes}"
+        )
     for key in ("query", "target"):
         index = getattr(layer, key, None)
         if index is not None and index >= len(shapes):
@@ -294,7 +300,7 @@ class LowRankFusion(layers.Layer):
                 name=f"factor_{i}",
                 shape=(self.rank, s[-1] + 1, self.units),
                 initializer="glorot_uniform",
-            )  # fmt: skip
+            )
             for i, s in enumerate(shapes)
         ]
         self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
@@ -492,15 +498,18 @@ class CrossModalAttention(layers.Layer):
             valid.append(ones if m is None else ops.cast(m, t.dtype) * ones)
         q, q_valid = tokens[self.query], valid[self.query]
         others = [i for i in range(len(xs)) if i != self.query]
-        kv = ops.concatenate([ops.tile(self.null, (ops.shape(q)[0], 1, 1))]
-                             + [tokens[i] for i in others], axis=1)  # fmt: skip
-        kv_valid = ops.concatenate([ops.ones_like(q_valid[:, :1])] + [valid[i] for i in others],
-                                   axis=1)  # fmt: skip
+        kv = ops.concatenate(
+            [ops.tile(self.null, (ops.shape(q)[0], 1, 1))] + [tokens[i] for i in others], axis=1
+        )
+        kv_valid = ops.concatenate(
+            [ops.ones_like(q_valid[:, :1])] + [valid[i] for i in others], axis=1
+        )
         attention_mask = None
         if any(m is not None for m in masks):  # (batch, T_query, T_kv): padding is never a key
             attention_mask = ops.cast(q_valid[:, :, None] * kv_valid[:, None, :], "bool")
-        att, scores = self.attention(q, kv, attention_mask=attention_mask,
-                                     return_attention_scores=True)  # fmt: skip
+        att, scores = self.attention(
+            q, kv, attention_mask=attention_mask, return_attention_scores=True
+        )
         h = self.norm(q + att) * q_valid[:, :, None]
         out = ops.sum(h, axis=1) / ops.maximum(ops.sum(q_valid, axis=1, keepdims=True), 1.0)
         return (out, scores) if return_attention_scores else out
@@ -509,8 +518,12 @@ class CrossModalAttention(layers.Layer):
         return None  # the output is pooled over tokens: no mask to pass on
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "num_heads": self.num_heads,
-                "query": self.query}  # fmt: skip
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "num_heads": self.num_heads,
+            "query": self.query,
+        }
 
 
 @keras.saving.register_keras_serializable(package="mmtutor")
@@ -544,12 +557,14 @@ class SingleStreamTransformer(layers.Layer):
             dense.build((None, s[-1]))
             self.projections.append(dense)
         m, u = len(shapes) + 1, self.units
-        self.type_embedding = self.add_weight(name="type_embedding", shape=(m, u),
-                                              initializer="random_normal")  # fmt: skip
+        self.type_embedding = self.add_weight(
+            name="type_embedding", shape=(m, u), initializer="random_normal"
+        )
         self.blocks = []
         for k in range(self.num_layers):
-            att = layers.MultiHeadAttention(self.num_heads, max(1, u // self.num_heads),
-                                            name=f"attention_{k}")  # fmt: skip
+            att = layers.MultiHeadAttention(
+                self.num_heads, max(1, u // self.num_heads), name=f"attention_{k}"
+            )
             att.build((None, m, u), (None, m, u))
             ff1 = layers.Dense(2 * u, activation="relu", name=f"ff1_{k}")
             ff1.build((None, m, u))
@@ -577,8 +592,12 @@ class SingleStreamTransformer(layers.Layer):
         return (out, scores) if return_attention_scores else out
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "num_heads": self.num_heads,
-                "num_layers": self.num_layers}  # fmt: skip
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "num_heads": self.num_heads,
+            "num_layers": self.num_layers,
+        }
 
 
 # --------------------------------------------------------------------------- graph
@@ -624,8 +643,10 @@ class GraphFusion(layers.Layer):
         alpha = None
         for u, a_src, a_dst in self.messages:
             m = u(h)  # (b, M, units)
-            e = (ops.einsum("bmu,u->bm", m, a_dst)[:, :, None]
-                 + ops.einsum("bmu,u->bm", m, a_src)[:, None, :])  # fmt: skip
+            e = (
+                ops.einsum("bmu,u->bm", m, a_dst)[:, :, None]
+                + ops.einsum("bmu,u->bm", m, a_src)[:, None, :]
+            )
             alpha = ops.softmax(ops.leaky_relu(e, negative_slope=0.2), axis=-1)  # (b, M, M)
             h = ops.relu(ops.einsum("bij,bju->biu", alpha, m) + h)
         out = ops.mean(h, axis=1)
@@ -687,8 +708,10 @@ class MaskMissing(layers.Layer):
             and embedding.shape[0] is not None
             and raw.shape[0] != embedding.shape[0]
         ):
-            raise ValueError(f"MaskMissing expects a raw input and a (batch, d) embedding of one "
-                             f"batch size, got shapes {raw.shape} and {embedding.shape}")  # fmt: skip
+            raise ValueError(
+                f"MaskMissing expects a raw input and a (batch, d) embedding of one "
+                f"batch size, got shapes {raw.shape} and {embedding.shape}"
+            )
         if raw.dtype == "string":
             present = ops.not_equal(ops.reshape(raw, (-1,)), "")
         else:
@@ -735,9 +758,10 @@ class ModalityDropout(layers.Layer):
         shapes = check_fusion(self, input_shape)
         self.tokens = []
         if self.fill == "token":
-            self.tokens = [self.add_weight(shape=(s[-1] - 1,), initializer="zeros",
-                                           name=f"missing_token_{i}")
-                           for i, s in enumerate(shapes)]  # fmt: skip
+            self.tokens = [
+                self.add_weight(shape=(s[-1] - 1,), initializer="zeros", name=f"missing_token_{i}")
+                for i, s in enumerate(shapes)
+            ]
 
     def call(self, inputs, training=None, return_mask: bool = False):
         xs = check_fusion(self, inputs)

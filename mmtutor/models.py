@@ -348,9 +348,9 @@ def fusion_builders(
     if "early" in methods and train is None:
         raise ValueError("early fusion needs the training split: pass train=data.train")
     fusion_options, model_options = dict(fusion_options or {}), dict(model_options or {})
-    unknown = [m for m in fusion_options if m not in methods]
+    unknown = [m for m in fusion_options if m not in check_methods(None)]
     if unknown:
-        raise ValueError(f"fusion_options names methods {unknown} not among {methods}")
+        raise ValueError(f"fusion_options names unknown methods {unknown}")
 
     def builder(method):
         if method == "early":

@@ -414,9 +414,9 @@ def compare_frozen_fusion(
             f"{sorted(encoders)}"
         )
     fusion_options, model_options = dict(fusion_options or {}), dict(model_options or {})
-    unknown = sorted(set(fusion_options) - set(methods))
+    unknown = sorted(set(fusion_options) - set(check_methods(None)))
     if unknown:
-        raise ValueError(f"fusion_options names methods {unknown} not among {methods}")
+        raise ValueError(f"fusion_options names unknown methods {unknown}")
     flagged = handles_missing(**model_options)
     modalities = list(encoders)
     front_ends = {"encoders": encoders}

@@ -108,8 +108,8 @@ def test_compare_frozen_fusion_errors(small, encoders):
         compare_frozen_fusion({"image": encoders["image"]}, small, ["concat"])
     with pytest.raises(ValueError, match="cannot ablate"):
         compare_frozen_fusion(encoders, small, ["concat"], ablate=["audio"])
-    with pytest.raises(ValueError, match=r"fusion_options names methods \['film'\]"):
-        compare_frozen_fusion(encoders, small, ["concat"], fusion_options={"film": {"target": 1}})
+    with pytest.raises(ValueError, match=r"fusion_options names unknown methods \['FiLM'\]"):
+        compare_frozen_fusion(encoders, small, ["concat"], fusion_options={"FiLM": {"target": 1}})
 
 
 def test_mean_by_class():

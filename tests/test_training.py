@@ -36,7 +36,7 @@ def test_fit_stacking_fits_the_meta_classifier_on_held_out_predictions(unimodal)
 
     def features(split):
         return np.concatenate(
-            [softmax(trained[m].predict(split.x[m], verbose=0), axis=-1) for m in trained], 1
+            [softmax(trained[m].predict({m: split.x[m]}, verbose=0), axis=-1) for m in trained], 1
         )
 
     by_hand = LogisticRegression(max_iter=1000).fit(features(data.val), data.val.y)
@@ -73,7 +73,7 @@ def test_fusion_options_and_model_options_are_dicts_everywhere():
     assert builders["late_mean"]().get_layer("modality_dropout").rate == 0.2
     one = models.build_fusion_model(encs(), "low_rank", {"rank": 2, "units": 5}, head_units=3)
     assert one.get_layer("fusion").rank == 2 and one.get_layer("fusion").units == 5
-    with pytest.raises(ValueError, match=r"fusion_options names methods \['gated'\]"):
-        models.fusion_builders(encs, methods=["concat"], fusion_options={"gated": {}})
+    with pytest.raises(ValueError, match=r"fusion_options names unknown methods \['gate'\]"):
+        models.fusion_builders(encs, methods=["concat"], fusion_options={"gate": {}})
     with pytest.raises(ValueError, match="head_units must be a non-negative integer, got -1"):
         models.build_fusion_model(encs(), head_units=-1)

@@ -125,7 +125,7 @@ def build_audio_encoder(
         >>> build_audio_encoder(embedding_dim=16).output_shape
         (None, 16)
         >>> enc = build_audio_encoder("wave_cnn", embedding_dim=16)
-        >>> enc.get_layer("filterbank").kernel.shape  # (kernel samples, 1, filters)
+        >>> tuple(enc.get_layer("filterbank").kernel.shape)  # (kernel samples, 1, filters)
         (64, 1, 32)
     """
     check_kind_and_dim(kind, AUDIO_KINDS, embedding_dim, "audio")
