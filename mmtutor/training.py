@@ -14,6 +14,7 @@ __all__ = [
     "compare_encoders",
     "compare_frozen_fusion",
     "compare_models",
+    "compare_paired",
     "compile_classifier",
     "embed_splits",
     "fit_stacking",
@@ -33,6 +34,10 @@ class TrainResult:
     test_accuracy: float
     seconds: float
     params: int = field(default=0)
+    #: predicted class of every test example (the arg-max of the model's outputs)
+    test_predictions: np.ndarray | None = field(default=None, repr=False)
+    #: with several seeds (:func:`compare_models`): every run, this one first
+    runs: list[TrainResult] = field(default_factory=list, repr=False)
 
     def summary(self) -> str:
         """One line: parameters, epochs, test loss (4 decimals) and accuracy (3 decimals)."""
@@ -103,7 +108,14 @@ def train_and_evaluate(
         test_accuracy=float(accuracy),
         seconds=seconds,
         params=int(np.sum([np.prod(w.shape) for w in model.trainable_weights])),
+        test_predictions=_predict_classes(model, data.test.inputs(names)),
     )
+
+
+def _predict_classes(model, inputs):
+    from mmtutor.evaluation import predict_classes
+
+    return predict_classes(model, inputs)
 
 
 def format_seconds(seconds: float, width: int = 0) -> str:
@@ -157,7 +169,7 @@ def compare_encoders(
         )
         for kind in kinds
     }
-    table, results = compare_models(builders, data, epochs=epochs, seed=seed, **fit_options)
+    table, results = compare_models(builders, data, epochs=epochs, seeds=seed, **fit_options)
     return table.rename_axis("encoder"), results
 
 
@@ -165,7 +177,7 @@ def compare_models(
     builders: dict,
     data,
     epochs: int = 10,
-    seed: int = 0,
+    seeds: int | list[int] | tuple[int, ...] = 0,
     ablate: list[str] | tuple[str, ...] = (),
     **fit_options,
 ):
@@ -173,14 +185,17 @@ def compare_models(
     uncompiled model) on ``data`` and tabulate them.
 
     Each run re-seeds first (``mmtutor.setup(seed, verbose=False)``), so a row does not
-    depend on the rows before it. For every modality in ``ablate``, the table also gives
-    the test accuracy with that modality zeroed at test time
-    (:func:`mmtutor.evaluation.ablate`; a model that does not take it is left blank).
+    depend on the rows before it. With several ``seeds``, every model is trained once per
+    seed and the table gives the mean over the runs, plus a ``std`` column (the sample
+    standard deviation of the test accuracy): the spread that comes from training alone.
+    For every modality in ``ablate``, the table also gives the test accuracy with that
+    modality zeroed at test time (:func:`mmtutor.evaluation.ablate`; a model that does not
+    take it is left blank).
 
     Returns:
         ``(table, results)``: a pandas DataFrame indexed by name (parameters, epochs,
-        train time, test loss, test accuracy[, without <modality>...]) and a dict
-        name -> :class:`TrainResult`.
+        train time, test loss, test accuracy[, std][, without <modality>...]) and a dict
+        name -> :class:`TrainResult` of the first seed, whose ``runs`` holds every seed's.
 
     Example:
         >>> from mmtutor.models import build_late_fusion  # doctest: +SKIP
@@ -197,31 +212,82 @@ def compare_models(
             "builders must be a non-empty dict name -> function returning a model, got "
             f"{type(builders).__name__}"
         )
+    seeds = _check_seeds(seeds)
     unknown = [m for m in ablate if m not in data.test.x]
     if unknown:
         raise ValueError(f"cannot ablate {unknown}: the data has {list(data.test.x)}")
     rows, results = [], {}
     for name, build in builders.items():
-        setup(seed=seed, verbose=False)
-        result = train_and_evaluate(build(), data, epochs=epochs, **fit_options)
+        runs, without = [], {m: [] for m in ablate}
+        for seed in seeds:
+            setup(seed=seed, verbose=False)
+            result = train_and_evaluate(build(), data, epochs=epochs, **fit_options)
+            runs.append(result)
+            names = [t.name for t in result.model.inputs]
+            for modality in ablate:
+                if modality in names:
+                    x = ablate_inputs(data.test.inputs(names), modality, how="zero")
+                    without[modality].append(model_accuracy(result.model, x, data.test.y))
+        result = runs[0]
+        result.runs = runs
         results[name] = result
+        accuracies = [r.test_accuracy for r in runs]
         row = {
             "method": name,
             "parameters": result.params,
             "epochs": epochs,
-            "train time": format_seconds(result.seconds, width=6),
-            "test loss": round(result.test_loss, 4),
-            "test accuracy": round(result.test_accuracy, 3),
+            "train time": format_seconds(float(np.mean([r.seconds for r in runs])), width=6),
+            "test loss": round(float(np.mean([r.test_loss for r in runs])), 4),
+            "test accuracy": round(float(np.mean(accuracies)), 3),
         }
-        names = [t.name for t in result.model.inputs]
+        if len(seeds) > 1:
+            row["std"] = round(float(np.std(accuracies, ddof=1)), 3)
         for modality in ablate:
-            accuracy = None
-            if modality in names:
-                x = ablate_inputs(data.test.inputs(names), modality, how="zero")
-                accuracy = round(model_accuracy(result.model, x, data.test.y), 3)
-            row[f"without {modality}"] = accuracy
+            row[f"without {modality}"] = (
+                round(float(np.mean(without[modality])), 3) if without[modality] else None
+            )
         rows.append(row)
     return pd.DataFrame(rows).set_index("method"), results
+
+
+def _check_seeds(seeds) -> list[int]:
+    seeds = [seeds] if isinstance(seeds, int | np.integer) else list(seeds)
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 0]
+    if not seeds or bad or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be a non-negative integer or distinct ones, got {seeds!r}")
+    return [int(s) for s in seeds]
+
+
+def compare_paired(results: dict, y, pairs: list[tuple[str, str]], **bootstrap_options):
+    """Paired comparisons of methods trained by :func:`compare_models` or
+    :func:`compare_frozen_fusion`: for each ``(a, b)``, the test-accuracy difference
+    ``a - b`` (mean over the seeds) with a paired bootstrap interval over the test examples
+    (:func:`mmtutor.evaluation.paired_bootstrap` on every run's predictions) and the verdict
+    it supports: "beats" only when the 95% interval excludes 0, else "ties with".
+
+    Returns:
+        a pandas DataFrame indexed by ``"a vs b"``: ``difference``, ``low``, ``high`` and
+        ``verdict`` (a sentence, :func:`mmtutor.evaluation.paired_verdict`).
+
+    Example:
+        >>> compare_paired(results, data.test.y, [("gated", "concat")])  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    from mmtutor.evaluation import paired_bootstrap, paired_verdict
+
+    rows = {}
+    for a, b in pairs:
+        missing = [m for m in (a, b) if m not in results]
+        if missing:
+            raise ValueError(f"no results for {missing}; the results are for {list(results)}")
+        preds = [np.stack([r.test_predictions for r in (results[m].runs or [results[m]])])
+                 for m in (a, b)]  # fmt: skip
+        difference, low, high = paired_bootstrap(y, *preds, **bootstrap_options)
+        rows[f"{a} vs {b}"] = {"difference": round(difference, 3), "low": round(low, 3),
+                               "high": round(high, 3),
+                               "verdict": paired_verdict(a, b, difference, low, high)}  # fmt: skip
+    return pd.DataFrame(rows).T.rename_axis("comparison")
 
 
 def unimodal_baselines(
@@ -340,7 +406,7 @@ def compare_frozen_fusion(
     ablate: list[str] | tuple[str, ...] = (),
     how: str = "zero",
     project: dict[str, int] | None = None,
-    seed: int = 0,
+    seeds: int | list[int] | tuple[int, ...] = 0,
     embedded=None,
     **fit_options,
 ):
@@ -349,7 +415,10 @@ def compare_frozen_fusion(
     Each encoder's embeddings of every split are computed once (:func:`embed_splits`);
     then, for each method of :data:`mmtutor.models.FUSION_METHODS`, only the fusion layer
     and its head (late fusion: the per-modality classifiers and the combiner) are trained
-    on those embeddings, through :func:`compare_models` (re-seeded per method). Every method
+    on those embeddings, through :func:`compare_models` (re-seeded per method; with several
+    ``seeds`` each head is trained once per seed, and the table gives means and the
+    accuracy's ``std``: the series' comparison protocol uses ``seeds=(0, 1, 2)`` and
+    :func:`compare_paired` for its "beats" and "ties"). Every method
     sees the same features and the same head (``head_units``), and a run costs seconds
     instead of an end-to-end training. ``"early"`` fuses the weight-free low-level features
     of :func:`mmtutor.models.build_feature_extractor` (also computed once) with the same
@@ -464,13 +533,12 @@ def compare_frozen_fusion(
             builders = fusion_builders(lambda units=units: identity("encoders", units), None,
                                        [method], head_units=head_units, fusion_options=options,
                                        model_options=model_options)  # fmt: skip
-        table, result = compare_models(builders, features[key], epochs=epochs, seed=seed,
+        table, result = compare_models(builders, features[key], epochs=epochs, seeds=seeds,
                                        **fit_options)  # fmt: skip
         for modality in ablate:
             x = {**features[key].test.x, modality: ablated[key][modality]}
-            table[f"without {modality}"] = round(
-                model_accuracy(result[method].model, x, data.test.y), 3
-            )
+            accuracies = [model_accuracy(run.model, x, data.test.y) for run in result[method].runs]
+            table[f"without {modality}"] = round(float(np.mean(accuracies)), 3)
         tables.append(table)
         results |= result
     return pd.concat(tables), results

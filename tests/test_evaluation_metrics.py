@@ -275,3 +275,26 @@ def test_every_name_of_the_old_module_is_still_exported():
     assert set(old) <= set(dir(ev))
     with pytest.raises(AttributeError, match="has no attribute 'recall'"):
         ev.recall  # noqa: B018
+
+
+def test_paired_bootstrap_over_several_runs_resamples_examples_with_every_run():
+    from mmtutor.evaluation import paired_bootstrap
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 400)
+    runs_a = np.stack([np.where(rng.random(400) < 0.8, y, (y + 1) % 3) for _ in range(3)])
+    runs_b = np.stack([np.where(rng.random(400) < 0.7, y, (y + 2) % 3) for _ in range(3)])
+    difference, low, high = paired_bootstrap(y, runs_a, runs_b, n_resamples=2000)
+    expected = np.mean(
+        [np.mean(a == y) - np.mean(b == y) for a, b in zip(runs_a, runs_b, strict=True)]
+    )
+    assert difference == pytest.approx(expected)
+    # brute force: resample examples, keep every run's prediction of each drawn example
+    draws = np.random.default_rng(1).integers(0, 400, size=(2000, 400))
+    gains = [np.mean(runs_a[:, d] == y[d]) - np.mean(runs_b[:, d] == y[d]) for d in draws]
+    assert low == pytest.approx(np.quantile(gains, 0.025), abs=0.01)
+    assert high == pytest.approx(np.quantile(gains, 0.975), abs=0.01)
+    with pytest.raises(ValueError, match=r"must both be \(n,\) or both \(runs, n\)"):
+        paired_bootstrap(y, runs_a, runs_b[0])
+    with pytest.raises(ValueError, match="need metric='accuracy'"):
+        paired_bootstrap(y, runs_a, runs_b, metric="macro_f1")

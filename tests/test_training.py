@@ -77,3 +77,54 @@ def test_fusion_options_and_model_options_are_dicts_everywhere():
         models.fusion_builders(encs, methods=["concat"], fusion_options={"gate": {}})
     with pytest.raises(ValueError, match="head_units must be a non-negative integer, got -1"):
         models.build_fusion_model(encs(), head_units=-1)
+
+
+def test_several_seeds_give_means_a_std_and_every_run(unimodal):
+    from mmtutor.training import compare_models
+
+    data, _ = unimodal
+    builders = models.fusion_builders(
+        lambda: [build_vector_encoder(8, m, embedding_dim=4) for m in data.modalities],
+        methods=["concat", "late_mean"], head_units=4, num_classes=2,
+    )  # fmt: skip
+    table, results = compare_models(builders, data, epochs=1, seeds=[0, 1, 2], ablate=["m0"],
+                                    validate=False)  # fmt: skip
+    single, _ = compare_models(builders, data, epochs=1, seeds=1, validate=False)
+    for name, result in results.items():
+        accuracies = [r.test_accuracy for r in result.runs]
+        assert len(result.runs) == 3 and result.runs[0] is result
+        assert table.loc[name, "test accuracy"] == round(float(np.mean(accuracies)), 3)
+        assert table.loc[name, "std"] == round(float(np.std(accuracies, ddof=1)), 3)
+        assert single.loc[name, "test accuracy"] == round(accuracies[1], 3)  # seed 1 alone
+        np.testing.assert_array_equal(  # predictions stored are the model's arg-max
+            result.test_predictions,
+            np.argmax(result.model.predict(data.test.inputs(data.modalities), verbose=0), -1),
+        )
+    assert "std" not in single.columns
+    with pytest.raises(ValueError, match="seeds must be a non-negative integer or distinct"):
+        compare_models(builders, data, seeds=[0, 0])
+
+
+def test_compare_paired_says_beats_only_when_the_interval_excludes_zero():
+    from types import SimpleNamespace
+
+    from mmtutor.training import compare_paired
+
+    y = np.arange(300) % 3
+    good = [SimpleNamespace(test_predictions=y.copy()) for _ in range(3)]
+    noisy = y.copy()
+    noisy[::4] = (noisy[::4] + 1) % 3  # wrong on a quarter of the examples
+    bad = [SimpleNamespace(test_predictions=noisy) for _ in range(3)]
+    near = y.copy()
+    near[0] = (near[0] + 1) % 3  # one example apart from perfect
+    results = {
+        "good": SimpleNamespace(runs=good),
+        "bad": SimpleNamespace(runs=bad),
+        "near": SimpleNamespace(runs=[SimpleNamespace(test_predictions=near)] * 3),
+    }
+    table = compare_paired(results, y, [("good", "bad"), ("bad", "good"), ("good", "near")])
+    assert table.loc["good vs bad", "verdict"].startswith("good beats bad: +0.250")
+    assert table.loc["bad vs good", "verdict"].startswith("bad loses to good")
+    assert table.loc["good vs near", "verdict"].startswith("good ties with near")
+    with pytest.raises(ValueError, match=r"no results for \['missing'\]"):
+        compare_paired(results, y, [("good", "missing")])

@@ -47,6 +47,13 @@ from mmtutor.evaluation.metrics import (
     per_class_report,
     predict_classes,
 )
+from mmtutor.evaluation.retrieval import (
+    chance_metrics,
+    retrieval_metrics,
+    retrieval_ranks,
+    retrieval_table,
+    same_class,
+)
 from mmtutor.evaluation.robustness import (
     CORRUPTIONS,
     corrupt,
@@ -56,7 +63,13 @@ from mmtutor.evaluation.robustness import (
     robustness_table,
     snr_db,
 )
-from mmtutor.evaluation.stats import bootstrap_ci, format_mean_std, mean_std, paired_bootstrap
+from mmtutor.evaluation.stats import (
+    bootstrap_ci,
+    format_mean_std,
+    mean_std,
+    paired_bootstrap,
+    paired_verdict,
+)
 
 __all__ = [
     # metrics
@@ -72,6 +85,7 @@ __all__ = [
     # stats
     "bootstrap_ci",
     "paired_bootstrap",
+    "paired_verdict",
     "mean_std",
     "format_mean_std",
     # calibration
@@ -94,6 +108,12 @@ __all__ = [
     "robustness_table",
     "relative_robustness",
     "effective_robustness",
+    # retrieval
+    "same_class",
+    "retrieval_ranks",
+    "retrieval_metrics",
+    "chance_metrics",
+    "retrieval_table",
     # mmtutor.encoders.inspect
     "receptive_fields",
     "filter_frequency_responses",

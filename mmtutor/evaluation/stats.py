@@ -14,7 +14,7 @@ from scipy import stats as scipy_stats
 from mmtutor.evaluation._checks import check_labels, check_positive_int
 from mmtutor.evaluation.metrics import macro_f1
 
-__all__ = ["bootstrap_ci", "paired_bootstrap", "mean_std", "format_mean_std"]
+__all__ = ["bootstrap_ci", "format_mean_std", "mean_std", "paired_bootstrap", "paired_verdict"]
 
 
 def _accuracy_along(y_true: np.ndarray, y_pred: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -101,6 +101,12 @@ def paired_bootstrap(
     method="percentile")``; ``metric`` as in :func:`bootstrap_ci` (k inferred over
     ``y_true``, ``pred_a`` and ``pred_b``).
 
+    Several training runs per method (seeds): pass ``pred_a`` and ``pred_b`` as
+    (runs, n) arrays (``metric="accuracy"`` only). The statistic is then the mean over the
+    runs of the accuracy difference, and each resample draws *examples* (every run's
+    prediction for an example moves with it), so the interval covers the test set's
+    noise with the seeds' noise averaged in.
+
     Returns:
         ``(difference, low, high)``: the difference on the full test set and its interval.
 
@@ -110,7 +116,26 @@ def paired_bootstrap(
         >>> difference, low, high = paired_bootstrap(y, y, b)
         >>> round(difference, 3), bool(low > 0)
         (0.2, True)
+        >>> runs_a, runs_b = np.stack([y, y, b]), np.stack([b, b, b])  # 3 runs each
+        >>> round(paired_bootstrap(y, runs_a, runs_b)[0], 4)
+        0.1333
     """
+    pred_a, pred_b = np.asarray(pred_a), np.asarray(pred_b)
+    if pred_a.ndim == 2 or pred_b.ndim == 2:
+        if metric != "accuracy":
+            raise ValueError(f"several runs per method need metric='accuracy', got {metric!r}")
+        if pred_a.ndim != 2 or pred_b.ndim != 2 or pred_a.shape[1:] != pred_b.shape[1:]:
+            raise ValueError(
+                "pred_a and pred_b must both be (n,) or both (runs, n) with one n, got shapes "
+                f"{pred_a.shape} and {pred_b.shape}"
+            )
+        labels, _ = check_labels(
+            y_true, *pred_a, *pred_b, names=("y_true",) + ("pred",) * (len(pred_a) + len(pred_b))
+        )
+        y = labels[0]
+        gain = np.mean(pred_a == y, axis=0) - np.mean(pred_b == y, axis=0)  # per example
+        low, high = _bootstrap((gain,), np.mean, True, n_resamples, level, seed)
+        return float(np.mean(gain)), low, high
     labels, k = check_labels(y_true, pred_a, pred_b, names=("y_true", "pred_a", "pred_b"))
     single, vectorized = _metric(metric, k)
 
@@ -121,6 +146,21 @@ def paired_bootstrap(
 
     low, high = _bootstrap(tuple(labels), difference, vectorized, n_resamples, level, seed)
     return float(difference(*labels)), low, high
+
+
+def paired_verdict(name_a: str, name_b: str, difference: float, low: float, high: float) -> str:
+    """One line for a paired comparison: "A beats B" only when the interval lies above 0,
+    "A loses to B" when it lies below, else "A ties with B"; then the difference and its
+    interval, to 3 decimals.
+
+    Example:
+        >>> paired_verdict("gated", "concat", 0.012, 0.004, 0.020)
+        'gated beats concat: +0.012 [+0.004, +0.020]'
+        >>> paired_verdict("gated", "late_mean", 0.004, -0.003, 0.011)
+        'gated ties with late_mean: +0.004 [-0.003, +0.011]'
+    """
+    verb = "beats" if low > 0 else "loses to" if high < 0 else "ties with"
+    return f"{name_a} {verb} {name_b}: {difference:+.3f} [{low:+.3f}, {high:+.3f}]"
 
 
 def mean_std(values) -> tuple[float, float]:
