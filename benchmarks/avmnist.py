@@ -44,18 +44,18 @@ def main() -> None:
     make = {m: (lambda m=m: build_encoder(m, data.train)) for m in ("image", "audio")}
     unimodal, results = compare_models(
         {f"{m} only": (lambda m=m: build_unimodal(make[m]())) for m in make},
-        data, epochs=args.epochs, seed=args.seed,
+        data, epochs=args.epochs, seeds=args.seed,
     )  # fmt: skip
     print(unimodal.to_string(), "\n", flush=True)
     encoders = {m: results[f"{m} only"].model.get_layer(f"{m}_encoder") for m in make}
-    frozen, _ = compare_frozen_fusion(encoders, data, epochs=args.epochs, seed=args.seed,
+    frozen, _ = compare_frozen_fusion(encoders, data, epochs=args.epochs, seeds=args.seed,
                                       ablate=list(make), how="mean", batch_size=256,
                                       learning_rate=0.005)  # fmt: skip
     frozen.index = [f"{name} (frozen)" for name in frozen.index]
     print(frozen.to_string(), "\n", flush=True)
     end_to_end, _ = compare_models(
         {"late_mean (end to end)": lambda: build_late_fusion([make[m]() for m in make])},
-        data, epochs=args.epochs, seed=args.seed, ablate=list(make),
+        data, epochs=args.epochs, seeds=args.seed, ablate=list(make),
     )  # fmt: skip
     table = pd.concat([unimodal, frozen, end_to_end])
     columns = ["parameters", "epochs", "train time", "test accuracy"]

@@ -31,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     mmtutor.setup(seed=args.seeds[0])
     from mmtutor.encoders import build_encoder
-    from mmtutor.models import build_concat_fusion, build_unimodal
+    from mmtutor.models import build_fusion_model, build_unimodal
     from mmtutor.training import train_and_evaluate
 
     subsets = [c for r in (1, 2, 3) for c in itertools.combinations(MODALITIES, r)]
@@ -43,7 +43,9 @@ def main() -> None:
         for subset in subsets:
             mmtutor.setup(seed=seed, verbose=False)
             encs = [build_encoder(m, data.train) for m in subset]
-            model = build_unimodal(encs[0]) if len(encs) == 1 else build_concat_fusion(encs)
+            model = (
+                build_unimodal(encs[0]) if len(encs) == 1 else build_fusion_model(encs, "concat")
+            )
             result = train_and_evaluate(model, data, epochs=args.epochs)
             scores[subset].append(result.test_accuracy)
             print(

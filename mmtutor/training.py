@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 __all__ = [
+    "FROZEN_PROTOCOL",
     "Stacking",
     "TrainResult",
     "compare_encoders",
@@ -22,6 +23,19 @@ __all__ = [
     "train_and_evaluate",
     "unimodal_baselines",
 ]
+
+
+#: The series' protocol for comparing fusion heads on frozen encoders (notebooks 07, 08, 13,
+#: 15): ``compare_frozen_fusion(encoders, data, methods, **FROZEN_PROTOCOL)``. Every head
+#: (64 hidden units by default) trains 6 epochs of batches of 256 at learning rate 0.01,
+#: once per seed; no validation pass (the heads are compared on the test split only once).
+FROZEN_PROTOCOL: dict = {
+    "epochs": 6,
+    "batch_size": 256,
+    "learning_rate": 1e-2,
+    "seeds": (0, 1, 2),
+    "validate": False,
+}
 
 
 @dataclass
