@@ -138,10 +138,38 @@ def test_plot_fusion_weights():
 
 
 def test_identity_front_end_is_not_trainable(small, encoders):
-    from mmtutor.training import _identity_encoder
+    from mmtutor.training.frozen import _identity_encoder
 
     assert _identity_encoder("image", 8).count_params() == 0
     assert isinstance(_identity_encoder("image", 8, units=4).layers[-1], keras.layers.Dense)
     flagged = _identity_encoder("image", 3, flagged=True)
     out = flagged.predict(np.array([[1.0, 2.0, 3.0, 1.0]], "float32"), verbose=0)
     np.testing.assert_array_equal(out, [[1.0, 2.0, 3.0]])  # the presence flag is cut off
+
+
+def test_frozen_ablation_and_robustness_equal_the_heads_on_raw_inputs(small, encoders):
+    """Embedding each damaged input once for every head gives the same accuracies as
+    putting each head (every seed's) back on raw inputs and evaluating it there."""
+    from mmtutor.evaluation import modality_ablation, robustness_table
+    from mmtutor.models import attach_front_ends
+    from mmtutor.training import frozen_ablation, frozen_robustness
+
+    _, plain = compare_frozen_fusion(encoders, small, ["concat"], epochs=1, head_units=8,
+                                     seeds=[0, 1])  # fmt: skip
+    _, dropped = compare_frozen_fusion(encoders, small, ["gated"], epochs=1, head_units=8,
+                                       model_options={"modality_dropout": 0.3})  # fmt: skip
+    results = {"concat": plain["concat"], "gated + dropout": dropped["gated"]}
+    x, y = small.test.inputs(MODALITIES), small.test.y
+    table = frozen_ablation(results, encoders, x, y, how="zero")
+    curves = frozen_robustness(results, encoders, x, y, "image", "occlusion", (0.0, 0.5, 1.0))
+    for name, result in results.items():
+        on_raw = [attach_front_ends(run.model, encoders) for run in (result.runs or [result])]
+        expected = {k: np.mean([modality_ablation(m, x, y, how="zero")[k] for m in on_raw])
+                    for k in table.columns}  # fmt: skip
+        for k, v in expected.items():
+            assert table.loc[name, k] == pytest.approx(v, abs=1e-9), (name, k)
+        swept = robustness_table({i: m for i, m in enumerate(on_raw)}, x, y, "image",
+                                 "occlusion", (0.0, 0.5, 1.0))  # fmt: skip
+        np.testing.assert_allclose(curves[name].to_numpy(), swept.mean(axis=1).to_numpy())
+    with pytest.raises(ValueError, match="modality must be one of the encoders"):
+        frozen_robustness(results, encoders, x, y, "audio", "noise")
