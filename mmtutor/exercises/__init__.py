@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+from mmtutor.exercises.alignment import check_siglip_loss
 from mmtutor.exercises.basics import (
     check_add_noise_at_snr,
     check_grouped_split,
@@ -50,6 +51,7 @@ __all__ = [
     "check_outer_product_fusion",
     "check_peak_normalize",
     "check_receptive_field",
+    "check_siglip_loss",
     "check_time_mask",
     "check_xor_data",
     "run_checks",

@@ -18,6 +18,11 @@ the plot style.
 
 from __future__ import annotations
 
+from mmtutor.plotting.alignment import (
+    plot_retrieved_images,
+    plot_similarity_matrices,
+    plot_sweeps,
+)
 from mmtutor.plotting.data import (
     audio_player,
     plot_class_balance,
@@ -76,4 +81,8 @@ __all__ = [
     # fusion
     "plot_modality_weights",
     "plot_fusion_weights",
+    # alignment
+    "plot_similarity_matrices",
+    "plot_retrieved_images",
+    "plot_sweeps",
 ]
