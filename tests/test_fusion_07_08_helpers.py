@@ -160,7 +160,8 @@ def test_frozen_ablation_and_robustness_equal_the_heads_on_raw_inputs(small, enc
                                        model_options={"modality_dropout": 0.3})  # fmt: skip
     results = {"concat": plain["concat"], "gated + dropout": dropped["gated"]}
     x, y = small.test.inputs(MODALITIES), small.test.y
-    table = frozen_ablation(results, encoders, x, y, how="zero")
+    table, preds = frozen_ablation(results, encoders, x, y, how="zero", return_predictions=True)
+    assert preds["without image"]["concat"].shape == (2, len(y))
     curves = frozen_robustness(results, encoders, x, y, "image", "occlusion", (0.0, 0.5, 1.0))
     for name, result in results.items():
         on_raw = [attach_front_ends(run.model, encoders) for run in (result.runs or [result])]

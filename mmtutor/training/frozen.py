@@ -255,14 +255,18 @@ def _flagged_head(model) -> bool:
     return any(isinstance(layer, ModalityDropout) for layer in model.layers)
 
 
-def _mean_run_accuracy(result, embeddings: dict, raw: dict, y) -> float:
-    """Mean test accuracy of a frozen head's runs on precomputed embeddings; a head that
-    handles missing modalities gets each embedding with its raw input's presence flag."""
-    from mmtutor.evaluation import model_accuracy
+def _run_predictions(result, embeddings: dict, raw: dict) -> np.ndarray:
+    """(runs, n) predicted classes of a frozen head's runs on precomputed embeddings; a head
+    that handles missing modalities gets each embedding with its raw input's presence flag."""
+    from mmtutor.evaluation import predict_classes
 
     runs = result.runs or [result]
     flagged = _with_flags(embeddings, raw) if _flagged_head(runs[0].model) else embeddings
-    return float(np.mean([model_accuracy(run.model, flagged, y) for run in runs]))
+    return np.stack([predict_classes(run.model, flagged) for run in runs])
+
+
+def _mean_run_accuracy(result, embeddings: dict, raw: dict, y) -> float:
+    return float(np.mean(_run_predictions(result, embeddings, raw) == np.asarray(y)))
 
 
 def _check_frozen(results: dict, encoders: dict, inputs: dict) -> None:
@@ -275,7 +279,10 @@ def _check_frozen(results: dict, encoders: dict, inputs: dict) -> None:
         raise ValueError(f"inputs lack {missing}; the encoders are for {list(encoders)}")
 
 
-def frozen_ablation(results: dict, encoders: dict, inputs: dict, y, how: str = "zero"):
+def frozen_ablation(
+    results: dict, encoders: dict, inputs: dict, y, how: str = "zero",
+    return_predictions: bool = False,
+):  # fmt: skip
     """:func:`mmtutor.evaluation.modality_ablation` for heads trained on frozen encoders
     (:func:`compare_frozen_fusion`): test accuracy with every modality, then with each one
     removed by :func:`mmtutor.evaluation.ablate` (``how``), the mean over each method's seeds.
@@ -285,7 +292,9 @@ def frozen_ablation(results: dict, encoders: dict, inputs: dict, y, how: str = "
     head back on raw inputs with :func:`mmtutor.models.attach_front_ends`, much faster.
 
     Returns:
-        a pandas DataFrame, one row per method: ``all``, ``without <m>``...
+        a pandas DataFrame, one row per method: ``all``, ``without <m>``...; with
+        ``return_predictions``, also ``{column: {method: (runs, n) predicted classes}}``, for
+        paired comparisons (:func:`mmtutor.evaluation.paired_bootstrap`).
 
     Example:
         >>> frozen_ablation(results, encoders, data.test.x, data.test.y, how="mean")  # doctest: +SKIP
@@ -302,11 +311,16 @@ def frozen_ablation(results: dict, encoders: dict, inputs: dict, y, how: str = "
         removed = ablate(raw, m, how=how)
         z = _embed_inputs({m: encoders[m]}, removed)
         columns[f"without {m}"] = ({**clean, **z}, removed)
-    table = {
-        name: {col: _mean_run_accuracy(result, z, r, y) for col, (z, r) in columns.items()}
-        for name, result in results.items()
+    y = np.asarray(y)
+    predictions = {
+        col: {name: _run_predictions(result, z, r) for name, result in results.items()}
+        for col, (z, r) in columns.items()
     }
-    return pd.DataFrame(table).T.rename_axis("method")
+    table = pd.DataFrame(
+        {col: {name: float(np.mean(p == y)) for name, p in preds.items()}
+         for col, preds in predictions.items()}
+    ).rename_axis("method")  # fmt: skip
+    return (table, predictions) if return_predictions else table
 
 
 def frozen_robustness(
