@@ -18,6 +18,9 @@ from mmtutor.config import NOTEBOOK_ENV
 os.environ.update(NOTEBOOK_ENV)
 
 REPO = Path(__file__).resolve().parent
+# Trained models shared by the notebooks of one test run (mmtutor.training.cache): kept in the
+# repository (git-ignored), not in the user's cache; keys change with any change of the code.
+os.environ.setdefault("MMTUTOR_MODEL_CACHE", str(REPO / ".cache" / "models"))
 REAL_DATA_REASON = (
     "needs the real data: set MMTUTOR_DATA to a folder with mnist/t10k-*.gz and "
     "fsdd/recordings/*.wav (CI uses ../shared/data)"

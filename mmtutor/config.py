@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["setup", "data_home", "show_source", "PLOT_STYLE", "NOTEBOOK_ENV"]
+__all__ = ["setup", "data_home", "show_source", "threads_set", "PLOT_STYLE", "NOTEBOOK_ENV"]
 
 #: Environment under which the stored notebook outputs were produced; the test suite
 #: (conftest.py at the repository root) and tools/execute_notebooks.py both start kernels
@@ -74,6 +74,17 @@ def data_home() -> Path:
     """
     env = os.environ.get("MMTUTOR_CACHE")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "mmtutor"
+
+
+def threads_set() -> tuple[int, int] | None:
+    """TensorFlow's (intra-op, inter-op) thread counts as :func:`setup` set them, or None
+    before the first call (part of what determines a training's result bit for bit).
+
+    Example:
+        >>> threads_set() is None or len(threads_set()) == 2
+        True
+    """
+    return _THREADS_SET
 
 
 def setup(seed: int = 0, threads: int = 2, plot_style: bool = True, verbose: bool = True) -> None:

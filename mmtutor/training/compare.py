@@ -181,10 +181,18 @@ def unimodal_baselines(
     ``fit_options`` go to :func:`train_and_evaluate` (e.g. ``validate=False`` when only the
     trained model and its test accuracy are needed, not the validation curve).
 
+    Notebooks 07, 08, 13 and 14 train the same baselines; each run is kept in the model
+    cache (:mod:`mmtutor.training.cache`, keyed on the package's code, the data, the options
+    and the libraries), so the second notebook loads bit-identical models instead of training
+    again. Either way the random state is then reset to ``seed`` (``mmtutor.setup``), so what
+    follows does not depend on whether the models were trained or loaded.
+
     Returns:
         dict modality -> :class:`TrainResult`.
     """
+    from mmtutor.config import setup
     from mmtutor.encoders import KINDS
+    from mmtutor.training.cache import load_results, results_key, save_results
 
     kinds = kinds or {}
     unknown = [m for m in kinds if m not in KINDS]
@@ -195,11 +203,17 @@ def unimodal_baselines(
         raise ValueError(
             f"data has none of the modalities {list(KINDS)}; its inputs are {list(data.train.x)}"
         )
-    out = {}
-    for modality in present:
-        kind = kinds.get(modality, KINDS[modality][0])
-        _, results = compare_encoders(
-            modality, data, [kind], epochs=epochs, seed=seed, **fit_options
-        )
-        out[modality] = results[kind]
+    chosen = {m: kinds.get(m, KINDS[m][0]) for m in present}
+    key = results_key("unimodal_baselines", data, epochs=epochs, kinds=chosen, seed=seed,
+                      **fit_options)  # fmt: skip
+    out = load_results(key)
+    if out is None:
+        out = {}
+        for modality, kind in chosen.items():
+            _, results = compare_encoders(
+                modality, data, [kind], epochs=epochs, seed=seed, **fit_options
+            )
+            out[modality] = results[kind]
+        save_results(key, out)
+    setup(seed=seed, verbose=False)  # the same random state after a cache hit or a training
     return out
