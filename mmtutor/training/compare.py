@@ -87,6 +87,7 @@ def compare_models(
     from mmtutor.config import setup
     from mmtutor.evaluation import ablate as ablate_inputs
     from mmtutor.evaluation import model_accuracy
+    from mmtutor.progress import steps
 
     if not isinstance(builders, dict) or not builders or not all(map(callable, builders.values())):
         raise ValueError(
@@ -98,36 +99,38 @@ def compare_models(
     if unknown:
         raise ValueError(f"cannot ablate {unknown}: the data has {list(data.test.x)}")
     rows, results = [], {}
-    for name, build in builders.items():
-        runs, without = [], {m: [] for m in ablate}
-        for seed in seeds:
-            setup(seed=seed, verbose=False)
-            result = train_and_evaluate(build(), data, epochs=epochs, **fit_options)
-            runs.append(result)
-            names = [t.name for t in result.model.inputs]
+    with steps(len(builders) * len(seeds), "compare_models") as bar:  # progress, not output
+        for name, build in builders.items():
+            runs, without = [], {m: [] for m in ablate}
+            for seed in seeds:
+                bar.next(f"{name}, seed {seed}")
+                setup(seed=seed, verbose=False)
+                result = train_and_evaluate(build(), data, epochs=epochs, **fit_options)
+                runs.append(result)
+                names = [t.name for t in result.model.inputs]
+                for modality in ablate:
+                    if modality in names:
+                        x = ablate_inputs(data.test.inputs(names), modality, how="zero")
+                        without[modality].append(model_accuracy(result.model, x, data.test.y))
+            result = runs[0]
+            result.runs = runs
+            results[name] = result
+            accuracies = [r.test_accuracy for r in runs]
+            row = {
+                "method": name,
+                "parameters": result.params,
+                "epochs": epochs,
+                "train time": format_seconds(float(np.mean([r.seconds for r in runs])), width=6),
+                "test loss": round(float(np.mean([r.test_loss for r in runs])), 4),
+                "test accuracy": round(float(np.mean(accuracies)), 3),
+            }
+            if len(seeds) > 1:
+                row["std"] = round(float(np.std(accuracies, ddof=1)), 3)
             for modality in ablate:
-                if modality in names:
-                    x = ablate_inputs(data.test.inputs(names), modality, how="zero")
-                    without[modality].append(model_accuracy(result.model, x, data.test.y))
-        result = runs[0]
-        result.runs = runs
-        results[name] = result
-        accuracies = [r.test_accuracy for r in runs]
-        row = {
-            "method": name,
-            "parameters": result.params,
-            "epochs": epochs,
-            "train time": format_seconds(float(np.mean([r.seconds for r in runs])), width=6),
-            "test loss": round(float(np.mean([r.test_loss for r in runs])), 4),
-            "test accuracy": round(float(np.mean(accuracies)), 3),
-        }
-        if len(seeds) > 1:
-            row["std"] = round(float(np.std(accuracies, ddof=1)), 3)
-        for modality in ablate:
-            row[f"without {modality}"] = (
-                round(float(np.mean(without[modality])), 3) if without[modality] else None
-            )
-        rows.append(row)
+                row[f"without {modality}"] = (
+                    round(float(np.mean(without[modality])), 3) if without[modality] else None
+                )
+            rows.append(row)
     return pd.DataFrame(rows).set_index("method"), results
 
 

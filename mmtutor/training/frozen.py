@@ -172,6 +172,7 @@ def compare_frozen_fusion(
         fusion_builders,
         handles_missing,
     )
+    from mmtutor.progress import steps
 
     methods = check_methods(methods)
     if not isinstance(encoders, dict) or len(encoders) < 2:
@@ -221,31 +222,35 @@ def compare_frozen_fusion(
         return [_identity_encoder(m, dims[m], units, flagged) for m in modalities]
 
     tables, results = [], {}
-    for method in methods:
-        key = "features" if method == "early" else "encoders"
-        if method == "early":  # the features are precomputed: concatenation + the same head
-            builders = fusion_builders(
-                lambda: identity("features"),
-                None,
-                ["concat"],
-                head_units=head_units,
-                model_options=model_options,
-            )
-            builders = {"early": builders["concat"]}
-        else:
-            units = project.get(method, 0)
-            options = {method: fusion_options[method]} if method in fusion_options else None
-            builders = fusion_builders(lambda units=units: identity("encoders", units), None,
-                                       [method], head_units=head_units, fusion_options=options,
-                                       model_options=model_options)  # fmt: skip
-        table, result = compare_models(builders, features[key], epochs=epochs, seeds=seeds,
-                                       **fit_options)  # fmt: skip
-        for modality in ablate:
-            x = {**features[key].test.x, modality: ablated[key][modality]}
-            accuracies = [model_accuracy(run.model, x, data.test.y) for run in result[method].runs]
-            table[f"without {modality}"] = round(float(np.mean(accuracies)), 3)
-        tables.append(table)
-        results |= result
+    runs = len(methods) * len(np.atleast_1d(seeds))
+    with steps(runs, "compare_frozen_fusion"):  # one progress line for every run
+        for method in methods:
+            key = "features" if method == "early" else "encoders"
+            if method == "early":  # the features are precomputed: concatenation + the same head
+                builders = fusion_builders(
+                    lambda: identity("features"),
+                    None,
+                    ["concat"],
+                    head_units=head_units,
+                    model_options=model_options,
+                )
+                builders = {"early": builders["concat"]}
+            else:
+                units = project.get(method, 0)
+                options = {method: fusion_options[method]} if method in fusion_options else None
+                builders = fusion_builders(lambda units=units: identity("encoders", units), None,
+                                           [method], head_units=head_units, fusion_options=options,
+                                           model_options=model_options)  # fmt: skip
+            table, result = compare_models(builders, features[key], epochs=epochs, seeds=seeds,
+                                           **fit_options)  # fmt: skip
+            for modality in ablate:
+                x = {**features[key].test.x, modality: ablated[key][modality]}
+                accuracies = [
+                    model_accuracy(run.model, x, data.test.y) for run in result[method].runs
+                ]
+                table[f"without {modality}"] = round(float(np.mean(accuracies)), 3)
+            tables.append(table)
+            results |= result
     return pd.concat(tables), results
 
 
