@@ -37,6 +37,7 @@ from mmtutor.exercises.robustness import (
     check_expected_calibration_error,
     check_time_mask,
 )
+from mmtutor.exercises.scaling import check_replica_loss
 
 __all__ = [
     "CheckReport",
@@ -51,6 +52,7 @@ __all__ = [
     "check_outer_product_fusion",
     "check_peak_normalize",
     "check_receptive_field",
+    "check_replica_loss",
     "check_siglip_loss",
     "check_time_mask",
     "check_xor_data",

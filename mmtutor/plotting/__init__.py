@@ -50,6 +50,7 @@ from mmtutor.plotting.evaluation import (
     plot_saliency,
 )
 from mmtutor.plotting.fusion import plot_fusion_weights, plot_modality_weights
+from mmtutor.plotting.scaling import plot_pareto, plot_throughput
 from mmtutor.plotting.training import plot_history
 
 __all__ = [
@@ -85,4 +86,7 @@ __all__ = [
     "plot_similarity_matrices",
     "plot_retrieved_images",
     "plot_sweeps",
+    # scaling
+    "plot_throughput",
+    "plot_pareto",
 ]
