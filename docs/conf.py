@@ -20,8 +20,6 @@ extensions = [
 nb_execution_mode = "off"
 # TensorFlow's C++ log lines may reach a stored notebook's stderr; they are not content.
 nb_output_stderr = "remove"
-# Progress displays (mmtutor.progress) are stored empty: nothing to render.
-nb_mime_priority_overrides = []
 
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3

@@ -46,6 +46,26 @@ def test_landing_page_lists_every_notebook_in_a_hidden_table_of_contents():
     assert text.rstrip().endswith("notebooks/00_a\nnotebooks/01_b\n```")
 
 
+def test_links_to_files_that_are_not_pages_become_their_names():
+    readme = (
+        "[05](notebooks/05_early_fusion.ipynb), [pins](constraints.txt), "
+        "[web](https://example.org/a.txt), [here](#quick-start), [b](benchmarks/avmnist.py)"
+    )
+    text = build_site.landing_page(readme, [])
+    assert text.startswith(
+        "[05](notebooks/05_early_fusion.ipynb), pins (`constraints.txt`), "
+        "[web](https://example.org/a.txt), [here](#quick-start), b (`benchmarks/avmnist.py`)"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "# 99 · T\n[06](06_late_fusion.ipynb#setup) [r](../README.md)"
+        )
+    ]
+    cell = build_site.site_notebook(nb, "deck.html").cells[0]
+    assert cell.source.endswith("[06](06_late_fusion.ipynb#setup) r (`../README.md`)")
+
+
 def test_site_copy_collapses_solutions_links_the_deck_and_drops_empty_displays():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("# 99 · T"), nbformat.v4.new_code_cell("x")]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import re
 import shutil
 import sys
 import time
@@ -34,8 +35,24 @@ def notebooks() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
+#: A Markdown link to a relative path (not a web address, not an anchor on the same page).
+RELATIVE_LINK = re.compile(r"\[([^\]]+)\]\((?![a-z]+:|#)([^)\s]+)\)")
+
+
+def unlink_files(markdown: str, pages: re.Pattern) -> str:
+    """Links to repository files that are not pages of the site (``constraints.txt``,
+    ``benchmarks/...``) become the file's name in code, so the site has no broken link."""
+
+    def replace(match: re.Match) -> str:
+        text, target = match.groups()
+        return match.group(0) if pages.fullmatch(target) else f"{text} (`{target}`)"
+
+    return RELATIVE_LINK.sub(replace, markdown)
+
+
 def landing_page(readme: str, pages: list[str]) -> str:
     """The README, followed by the (hidden) table of contents Sphinx needs."""
+    readme = unlink_files(readme, re.compile(r"notebooks/\d\d_\w+\.ipynb(#\S*)?"))
     toc = "\n".join(f"notebooks/{page}" for page in pages)
     return f"{readme.rstrip()}\n\n```{{toctree}}\n:hidden:\n:maxdepth: 1\n\n{toc}\n```\n"
 
@@ -46,6 +63,8 @@ def site_notebook(nb, deck_url: str):
     nb = copy.deepcopy(nb)
     slides.drop_empty_displays(nb)
     for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = unlink_files(cell.source, re.compile(r"\d\d_\w+\.ipynb(#\S*)?"))
         if cell.cell_type == "code" and "solution" in cell.metadata.get("tags", []):
             cell.metadata["tags"] = [*cell.metadata["tags"], "hide-cell"]
             cell.metadata["mystnb"] = {
