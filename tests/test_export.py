@@ -51,6 +51,24 @@ def test_the_token_model_shares_the_weights(models):
     assert {t.name: t.dtype for t in token_model.inputs}["text"] == "int64"
 
 
+def test_a_vectorizer_shared_by_two_models_splits_from_either():
+    from mmtutor.encoders import build_image_encoder, build_text_encoder
+    from mmtutor.preprocessing import make_text_vectorizer
+
+    data = load_mmdigits(seed=0)
+    vectorizer = make_text_vectorizer(data.train.x["text"])
+    models = [build_fusion_model([build_image_encoder(), build_text_encoder(vectorizer)])
+              for _ in range(2)]  # fmt: skip
+    x = {m: data.test.x[m][:8] for m in ("image", "text")}
+    for model in models:
+        shared, token_model = scaling.split_text_vectorizer(model)
+        assert shared is vectorizer
+        tokens = {**x, "text": vectorizer(x["text"]).numpy()}
+        np.testing.assert_array_equal(
+            model.predict(x, verbose=0), token_model.predict(tokens, verbose=0)
+        )
+
+
 def test_split_rejects_a_model_without_text():
     data = load_mmdigits(seed=0)
     model = build_fusion_model([build_encoder(m, data.train) for m in ("image", "audio")])

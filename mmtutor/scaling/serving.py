@@ -99,8 +99,17 @@ def split_text_vectorizer(model: keras.Model):
     )  # fmt: skip
     if vectorizer is None:
         raise ValueError("the text encoder has no TextVectorization layer to split off")
-    after = keras.Model(vectorizer.output, text_encoder.output)
-    tokens = keras.Input(shape=vectorizer.output.shape[1:], dtype="int64", name="text")
+    # the layer that reads the token ids in *this* encoder (a vectorizer shared by several
+    # models has one output per model; the next layer's input is this model's)
+    consumer = text_encoder.layers[text_encoder.layers.index(vectorizer) + 1]
+    ids = consumer.input
+    if not hasattr(ids, "dtype") or "int" not in str(ids.dtype):
+        raise ValueError(
+            f"cannot split the text encoder: the layer after its vectorizer, {consumer.name!r}, "
+            f"does not take the token ids"
+        )  # fmt: skip
+    after = keras.Model(ids, text_encoder.output)
+    tokens = keras.Input(shape=ids.shape[1:], dtype="int64", name="text")
     token_encoder = keras.Model(tokens, after(tokens), name="text_token_encoder")
     inputs = {
         t.name: tokens if t.name == "text"
