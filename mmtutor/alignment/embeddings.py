@@ -19,28 +19,27 @@ def _check_embeddings(name: str, z) -> np.ndarray:
 
 
 def similarity_matrix(z_a, z_b) -> np.ndarray:
-    """Cosine similarities ``S[i, j] = <a_i, b_j> / (|a_i| |b_j|)``, shape (n_a, n_b).
+    """Cosine similarities ``S[i, j] = <a_i, b_j> / (|a_i| |b_j|)``, shape (n_a, n_b)
+    (scikit-learn's ``cosine_similarity``).
 
     Rows are queries of modality a, columns the gallery of modality b; ``S.T`` is the other
     direction. For unit-length embeddings (a :class:`DualEncoder`'s) it is ``z_a @ z_b.T``.
+    An embedding of length 0 (e.g. a head whose ReLUs are all off) has no direction: its
+    similarities are 0, as in scikit-learn, so it ranks nothing first.
 
     Example:
         >>> s = similarity_matrix([[1.0, 0.0], [0.0, 2.0]], [[3.0, 0.0], [1.0, 1.0], [0.0, -1.0]])
         >>> np.round(s, 4).tolist()
         [[1.0, 0.7071, 0.0], [0.0, 0.7071, -1.0]]
     """
+    from sklearn.metrics.pairwise import cosine_similarity
+
     a, b = _check_embeddings("z_a", z_a), _check_embeddings("z_b", z_b)
     if a.shape[1] != b.shape[1]:
         raise ValueError(
             f"z_a and z_b must have one embedding size, got shapes {a.shape} and {b.shape}"
         )
-    norm_a = np.linalg.norm(a, axis=1, keepdims=True)
-    norm_b = np.linalg.norm(b, axis=1, keepdims=True)
-    if np.any(norm_a == 0) or np.any(norm_b == 0):
-        raise ValueError(
-            "an embedding of length 0 has no direction: cosine similarity is undefined"
-        )
-    return (a / norm_a) @ (b / norm_b).T
+    return cosine_similarity(a, b)
 
 
 def zero_shot_classify(z_queries, z_prompts) -> np.ndarray:
