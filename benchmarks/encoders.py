@@ -38,9 +38,8 @@ def main() -> None:
     from mmtutor.training import compare_encoders, compare_paired
 
     data = load_mmdigits(seed=args.data_seed)
-    # compare_encoders passes its seed on to compare_models, which trains once per seed
     table, results = compare_encoders(
-        args.modality, data, args.kinds, epochs=args.epochs, seed=args.seeds
+        args.modality, data, args.kinds, epochs=args.epochs, seeds=args.seeds
     )
     print(
         f"{args.modality} encoders, {args.epochs} epochs, data seed {args.data_seed}, "

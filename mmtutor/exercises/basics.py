@@ -83,7 +83,7 @@ def check_grouped_split(fn: Callable) -> CheckReport:
         if pairs:
             names = ["train", "val", "test"]
             a, b = pairs[0]
-            return (f"groups {sorted(seen[a] & seen[b])[:3]} are in both {names[a]} and "
+            return (f"groups {[int(g) for g in sorted(seen[a] & seen[b])[:3]]} are in both {names[a]} and "
                     f"{names[b]}: assign whole groups, not examples")  # fmt: skip
         return None
 

@@ -15,13 +15,14 @@ def compare_encoders(
     kinds: list[str] | tuple[str, ...] | None = None,
     epochs: int = 10,
     embedding_dim: int = 64,
-    seed: int = 0,
+    seeds: int | list[int] | tuple[int, ...] = 0,
     **fit_options,
 ):
     """Train one unimodal classifier per encoder ``kind`` of ``modality`` and tabulate them.
 
     Each run re-seeds (``mmtutor.setup(seed, verbose=False)``) so its result does not
-    depend on the runs before it.
+    depend on the runs before it; with several ``seeds`` each kind is trained once per seed
+    (as :func:`compare_models`).
 
     Returns:
         ``(table, results)``: a pandas DataFrame (kind, parameters, epochs, train time,
@@ -50,7 +51,7 @@ def compare_encoders(
         )
         for kind in kinds
     }
-    table, results = compare_models(builders, data, epochs=epochs, seeds=seed, **fit_options)
+    table, results = compare_models(builders, data, epochs=epochs, seeds=seeds, **fit_options)
     return table.rename_axis("encoder"), results
 
 
@@ -214,7 +215,7 @@ def unimodal_baselines(
         out = {}
         for modality, kind in chosen.items():
             _, results = compare_encoders(
-                modality, data, [kind], epochs=epochs, seed=seed, **fit_options
+                modality, data, [kind], epochs=epochs, seeds=seed, **fit_options
             )
             out[modality] = results[kind]
         save_results(key, out)
