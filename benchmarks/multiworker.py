@@ -12,6 +12,9 @@ On one machine (the launcher starts the workers on 127.0.0.1, free ports)::
 
     python benchmarks/multiworker.py --workers 2 --epochs 1 --examples 512
 
+With ``--fit`` the workers train with ``model.fit`` instead, which shows the Keras issue
+(both workers fail; the launcher exits with status 1).
+
 On several machines: start the same command with ``--worker-index i`` and
 ``--cluster host0:port,host1:port,...`` on machine ``i`` (same list everywhere); or set
 ``TF_CONFIG`` yourself and run ``--worker-index -1``.
@@ -54,6 +57,20 @@ def run_worker(args) -> None:
         encoders = [build_encoder(m, data.train) for m in ("image", "audio", "text")]
         return build_fusion_model(encoders, "concat")
 
+    if args.fit:  # Keras' own fit: fails with TensorFlow 2.21 / Keras 3.15 (keras#20585)
+        from mmtutor.training import compile_classifier
+
+        with strategy.scope():
+            model = compile_classifier(build())
+        try:
+            model.fit(x, data.train.y[:n], epochs=args.epochs, batch_size=args.batch_size,
+                      verbose=0)  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - report whatever fit raises, then fail
+            message = str(exc).strip().splitlines()[0][:160]
+            print(f"worker {task}: model.fit failed: {type(exc).__name__}: {message}", flush=True)
+            sys.exit(3)
+        print(f"worker {task} of {strategy.num_replicas_in_sync}: model.fit finished", flush=True)
+        return
     result = train_custom_loop(strategy, build, x, data.train.y[:n], epochs=args.epochs,
                                batch_size=args.batch_size)  # fmt: skip
     weights = {f"w{i}": w for i, w in enumerate(result.model.get_weights())}
@@ -76,6 +93,8 @@ def launch(args) -> int:
     command = [sys.executable, __file__, "--cluster", cluster, "--out", str(out),
                "--epochs", str(args.epochs), "--examples", str(args.examples),
                "--batch-size", str(args.batch_size), "--seed", str(args.seed)]  # fmt: skip
+    if args.fit:
+        command.append("--fit")
     start = time.perf_counter()
     workers = [
         subprocess.Popen(
@@ -123,6 +142,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds, launcher only")
     parser.add_argument("--out", default="multiworker_out", help="folder for the weights")
+    parser.add_argument("--fit", action="store_true",
+                        help="train with model.fit instead of the loop (shows keras#20585)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.worker_index is not None:
         run_worker(args)
