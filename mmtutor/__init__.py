@@ -19,6 +19,11 @@ __all__ = [
     *sorted(
         [
             "data",
+            "progress",
+            "scaling",
+            "transfer",
+            "translation",
+            "alignment",
             "preprocessing",
             "encoders",
             "fusion",
@@ -33,6 +38,11 @@ __all__ = [
 ]
 
 _SUBMODULES = {
+    "progress",
+    "scaling",
+    "transfer",
+    "translation",
+    "alignment",
     "config",
     "data",
     "preprocessing",
