@@ -353,3 +353,34 @@ def test_linear_probe_reads_what_the_features_carry():
     assert chance < 0.5
     with pytest.raises(ValueError, match="one label per embedding expected"):
         alignment.linear_probe(noise[:400], y[:300], noise[400:], y[400:])
+
+
+# ------------------------------------------------------------------ figures
+def test_alignment_figures_draw_and_reject_bad_input():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from mmtutor import plotting
+
+    fig = plotting.plot_similarity_matrices({"a": np.eye(4), "b": -np.eye(4)}, labels=[1, 0, 1, 0],
+                                            class_names=["zero", "one"])  # fmt: skip
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["zero", "one"]
+    with pytest.raises(ValueError, match="square of side 3"):
+        plotting.plot_similarity_matrices({"a": np.eye(4)}, labels=[0, 1, 2])
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plotting.plot_similarity_matrices(np.eye(3))
+    fig = plotting.plot_retrieved_images(np.zeros((2, 3, 8, 8, 1)), np.eye(2, 3, dtype=bool),
+                                         ["q1", "q2"])  # fmt: skip
+    frames = [ax.spines["top"].get_edgecolor() for ax in fig.axes]
+    assert frames.count(frames[0]) == 2  # the two correct matches share the green frame
+    with pytest.raises(ValueError, match="must agree"):
+        plotting.plot_retrieved_images(np.zeros((2, 3, 8, 8)), np.ones((2, 2), bool), ["q1", "q2"])
+    table = pd.DataFrame({"R@1": [0.5, 0.7]}, index=pd.Index([0.1, 1.0], name="temperature"))
+    fig = plotting.plot_sweeps({"T": table}, "R@1", chance=0.1)
+    assert fig.axes[0].get_xscale() == "log" and fig.axes[0].get_xlabel() == "temperature"
+    with pytest.raises(ValueError, match="is empty"):
+        plotting.plot_sweeps({"T": table.iloc[:0]}, "R@1")
+    plt.close("all")
