@@ -301,7 +301,8 @@ def test_no_module_imports_another_modules_private_name():
 
 MODULES = ["mmtutor", "mmtutor.config", "mmtutor.data", "mmtutor.preprocessing",
            "mmtutor.encoders", "mmtutor.fusion", "mmtutor.models", "mmtutor.training",
-           "mmtutor.evaluation", "mmtutor.plotting"]  # fmt: skip
+           "mmtutor.evaluation", "mmtutor.plotting", "mmtutor.exercises", "mmtutor.alignment",
+           "mmtutor.translation", "mmtutor.transfer", "mmtutor.scaling", "mmtutor.progress"]  # fmt: skip
 
 
 def test_importing_a_module_changes_no_process_setting():
