@@ -2,8 +2,9 @@
 
 - image: :func:`image_augmentation` (random shifts and contrast, training only);
 - text: :func:`make_text_vectorizer` (an adapted ``TextVectorization``);
-- audio: :class:`LogMelSpectrogram` (STFT -> mel filterbank -> log, per example) and
-  :func:`make_spectrogram_normalizer` (per-mel-bin statistics of the training set);
+- audio: :class:`LogMelSpectrogram` (STFT -> mel filterbank -> log, per example),
+  :func:`make_spectrogram_normalizer` (per-mel-bin statistics of the training set) and
+  :class:`SpecAugment` (random time and frequency masks, training only; notebook 15);
 - imbalance: :func:`class_weights`.
 
 Importing this module imports TensorFlow and Keras, and changes no process-wide setting
@@ -23,6 +24,7 @@ __all__ = [
     "make_text_vectorizer",
     "LogMelSpectrogram",
     "make_spectrogram_normalizer",
+    "SpecAugment",
     "class_weights",
 ]
 
@@ -197,6 +199,81 @@ def make_spectrogram_normalizer(
     norm = layers.Normalization(axis=-1, name="spectrogram_normalization")
     norm.adapt(spectrograms)
     return norm
+
+
+@keras.saving.register_keras_serializable(package="mmtutor")
+class SpecAugment(layers.Layer):
+    """SpecAugment's masking (Park et al., 2019) of (batch, frames, bins) spectrograms.
+
+    In training, every example gets its own ``time_masks`` blocks of ``w`` consecutive
+    frames, ``w`` drawn uniformly from 0..``max_time``, and ``freq_masks`` blocks of up to
+    ``max_freq`` consecutive bins, set to 0 (the training mean, after
+    :func:`make_spectrogram_normalizer`). At inference (``training`` false, the default)
+    it passes the spectrogram through unchanged, so the same model serves clean inputs.
+    The example prints, per example, how many whole frames and whole bins were masked.
+    Notebook 15 writes the time mask by hand (exercise) and uses this layer in the audio
+    encoder for real recordings.
+
+    Example:
+        >>> spec = np.ones((2, 20, 8), "float32")
+        >>> layer = SpecAugment(max_time=5, max_freq=2, seed=0)
+        >>> masked = np.asarray(layer(spec, training=True))
+        >>> [(int((m == 0).all(axis=1).sum()), int((m == 0).all(axis=0).sum())) for m in masked]
+        [(1, 0), (4, 1)]
+        >>> bool(np.array_equal(np.asarray(layer(spec)), spec))  # inference: unchanged
+        True
+    """
+
+    def __init__(self, max_time: int = 8, max_freq: int = 4, time_masks: int = 1,
+                 freq_masks: int = 1, seed: int | None = None, **kwargs):  # fmt: skip
+        super().__init__(**kwargs)
+        for name, value in (("max_time", max_time), ("max_freq", max_freq),
+                            ("time_masks", time_masks), ("freq_masks", freq_masks)):  # fmt: skip
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"SpecAugment: {name} must be an integer >= 0, got {value!r}")
+        self.max_time, self.max_freq = max_time, max_freq
+        self.time_masks, self.freq_masks = time_masks, freq_masks
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(
+                "SpecAugment expects spectrograms of rank 3 (batch, frames, bins), "
+                f"got shape {tuple(input_shape)}"
+            )
+        super().build(input_shape)
+
+    def _blocks(self, batch, length, max_width, count, dtype):
+        """(batch, length): 1 inside ``count`` random blocks of width 0..max_width, else 0."""
+        positions = keras.ops.arange(length)[None, :]
+        masked = keras.ops.zeros((batch, length), dtype="bool")
+        for _ in range(count):
+            u = keras.random.uniform((batch, 2), seed=self.seed_generator)
+            width = keras.ops.cast(keras.ops.floor(u[:, :1] * (max_width + 1)), "int32")
+            width = keras.ops.minimum(width, length)
+            start = keras.ops.cast(keras.ops.floor(u[:, 1:] * keras.ops.cast(
+                length - width + 1, u.dtype)), "int32")  # fmt: skip
+            block = (positions >= start) & (positions < start + width)
+            masked = keras.ops.logical_or(masked, block)
+        return keras.ops.cast(masked, dtype)
+
+    def call(self, inputs, training=False):
+        if not training:
+            return inputs
+        shape = keras.ops.shape(inputs)
+        batch, frames, bins = shape[0], shape[1], shape[2]
+        time = self._blocks(batch, frames, self.max_time, self.time_masks, inputs.dtype)
+        freq = self._blocks(batch, bins, self.max_freq, self.freq_masks, inputs.dtype)
+        return inputs * (1.0 - time[:, :, None]) * (1.0 - freq[:, None, :])
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "max_time": self.max_time, "max_freq": self.max_freq,
+                "time_masks": self.time_masks, "freq_masks": self.freq_masks,
+                "seed": self.seed}  # fmt: skip
 
 
 def class_weights(y: np.ndarray, num_classes: int | None = None) -> dict[int, float]:

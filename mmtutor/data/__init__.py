@@ -18,6 +18,13 @@ from mmtutor.data.mmdigits import (
     make_caption,
 )
 from mmtutor.data.mnist import load_mnist
+from mmtutor.data.sequences import (
+    DigitSequences,
+    describe_digit,
+    digit_lists,
+    make_digit_sequences,
+    speak_sequences,
+)
 from mmtutor.data.speech import SAMPLE_RATE
 from mmtutor.data.splits import Split, SplitSet, grouped_split, make_imbalanced
 
@@ -49,4 +56,9 @@ __all__ = [
     "make_caption",
     "make_imbalanced",
     "make_interactions",
+    "DigitSequences",
+    "describe_digit",
+    "digit_lists",
+    "make_digit_sequences",
+    "speak_sequences",
 ]

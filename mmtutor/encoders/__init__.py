@@ -15,8 +15,9 @@ spectrogram statistics) fitted on a training split.
 
 from __future__ import annotations
 
-from mmtutor.encoders.audio import AUDIO_KINDS, build_audio_encoder
-from mmtutor.encoders.image import IMAGE_KINDS, build_image_encoder
+from mmtutor.encoders.audio import AUDIO_KINDS, REAL_AUDIO_KINDS, build_audio_encoder
+from mmtutor.encoders.backbone import build_backbone_encoder
+from mmtutor.encoders.image import IMAGE_KINDS, REAL_IMAGE_KINDS, build_image_encoder
 from mmtutor.encoders.inspect import (
     filter_frequency_responses,
     nearest_neighbours,
@@ -31,28 +32,80 @@ __all__ = [
     "TEXT_KINDS",
     "VECTOR_KINDS",
     "KINDS",
+    "REAL_AUDIO_KINDS",
+    "REAL_IMAGE_KINDS",
     "build_audio_encoder",
+    "build_backbone_encoder",
     "build_encoder",
     "build_image_encoder",
     "build_text_encoder",
     "build_vector_encoder",
+    "default_kind",
     "filter_frequency_responses",
     "nearest_neighbours",
     "receptive_fields",
 ]
 
-#: the encoder kinds of each modality; the first is the default of :func:`build_encoder`
-KINDS: dict[str, tuple[str, ...]] = {"image": IMAGE_KINDS, "text": TEXT_KINDS, "audio": AUDIO_KINDS}
+#: the encoder kinds of each modality; the first is the default of :func:`build_encoder` for
+#: MM-Digits' inputs, the real-data kinds come last (see :func:`default_kind`)
+KINDS: dict[str, tuple[str, ...]] = {
+    "image": IMAGE_KINDS + REAL_IMAGE_KINDS,
+    "text": TEXT_KINDS,
+    "audio": AUDIO_KINDS + REAL_AUDIO_KINDS,
+}
+
+
+def default_kind(modality: str, train=None) -> str:
+    """The encoder kind :func:`build_encoder` builds when none is given, chosen by the size
+    of the ``train`` split's inputs.
+
+    MM-Digits' inputs (8x8 images, 4,000-sample clips) get the first kind of
+    :data:`KINDS` (``"cnn"``, ``"mel_cnn"``, as in notebooks 02-14). Real data gets the
+    recipe notebook 15 teaches: ``"cnn_flat"`` for images of 16x16 pixels or more (e.g.
+    AV-MNIST's 28x28), ``"mel_cnn_bn"`` for clips longer than 4,000 samples (e.g.
+    AV-MNIST's 1-s recordings). Without ``train``: the first kind.
+
+    Example:
+        >>> import numpy as np
+        >>> from types import SimpleNamespace
+        >>> avmnist_like = SimpleNamespace(x={"image": np.zeros((2, 28, 28, 1)),
+        ...                                   "audio": np.zeros((2, 8000))})
+        >>> default_kind("image", avmnist_like), default_kind("audio", avmnist_like)
+        ('cnn_flat', 'mel_cnn_bn')
+        >>> default_kind("audio")
+        'mel_cnn'
+    """
+    if modality not in KINDS:
+        raise ValueError(f"modality must be one of {list(KINDS)}, got {modality!r}")
+    x = getattr(train, "x", {}).get(modality) if train is not None else None
+    if x is not None and modality == "image" and min(x.shape[1:3]) >= 16:
+        return REAL_IMAGE_KINDS[0]
+    if x is not None and modality == "audio" and x.shape[1] > 4000:
+        return REAL_AUDIO_KINDS[0]
+    return KINDS[modality][0]
 
 
 def build_encoder(
-    modality: str, train, kind: str | None = None, embedding_dim: int = 64, **options
+    modality: str,
+    train,
+    kind: str | None = None,
+    embedding_dim: int = 64,
+    backbone=None,
+    **options,
 ):
     """Build the ``modality`` encoder, fitting its preprocessing on the ``train`` split.
 
     The text encoder gets a vectorizer adapted on ``train.x["text"]``; the audio encoder
     a spectrogram normalizer fitted on ``train.x["audio"]``; the image encoder takes its
     input shape from ``train.x["image"]`` (8x8 for MM-Digits, 28x28 for AV-MNIST). ``options`` go to the modality's builder.
+    Without a ``kind``, :func:`default_kind` chooses it by the size of the inputs: the
+    series' small encoders for MM-Digits, notebook 15's recipe for 28x28 images and 1-s
+    recordings.
+
+    ``backbone`` (image only): any Keras image model, e.g.
+    ``keras.applications.MobileNetV3Small(include_top=False, weights=None)``, wrapped by
+    :func:`build_backbone_encoder` (resized, channels repeated, rescaled, pooled and
+    projected to ``embedding_dim``) instead of building a ``kind``.
 
     Example:
         >>> from mmtutor.data import load_mmdigits
@@ -64,7 +117,16 @@ def build_encoder(
 
     if modality not in KINDS:
         raise ValueError(f"modality must be one of {list(KINDS)}, got {modality!r}")
-    kind = KINDS[modality][0] if kind is None else kind
+    if backbone is not None:
+        if modality != "image" or kind is not None:
+            raise ValueError(
+                "backbone wraps an image model: pass it with modality='image' and no kind, "
+                f"got modality={modality!r}, kind={kind!r}"
+            )
+        if train is not None:
+            options.setdefault("image_shape", tuple(int(d) for d in train.x["image"].shape[1:]))
+        return build_backbone_encoder(backbone, embedding_dim=embedding_dim, **options)
+    kind = default_kind(modality, train) if kind is None else kind
     if modality == "image":
         if train is not None:  # the image encoder has no fitted state, only a shape
             options.setdefault("image_shape", tuple(int(d) for d in train.x["image"].shape[1:]))

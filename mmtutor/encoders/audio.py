@@ -1,6 +1,6 @@
 """Audio encoders (notebook 04): (batch, samples) waveforms -> (batch, embedding_dim).
 
-Both kinds take raw waveforms, so a saved model serves raw audio:
+Every kind takes raw waveforms, so a saved model serves raw audio:
 
 - ``"mel_cnn"`` (default): a fixed front end (:class:`~mmtutor.preprocessing.LogMelSpectrogram`,
   optionally normalised per mel bin) turns the waveform into a (frames, mel bins) image,
@@ -8,7 +8,12 @@ Both kinds take raw waveforms, so a saved model serves raw audio:
 - ``"wave_cnn"``: a 1-D CNN on the samples themselves (Dai et al., 2017; Lee et al., 2017).
   Its first layer is a wide, strided convolution whose kernels play the part of a
   *learned* filterbank; conv/pool blocks follow, then global pooling over time and a
-  dense projection.
+  dense projection;
+- ``"mel_cnn_bn"`` (:data:`REAL_AUDIO_KINDS`, notebook 15): for real recordings such as
+  AV-MNIST's 1-s FSDD clips, the same log-mel front end, SpecAugment masking in training
+  (:class:`~mmtutor.preprocessing.SpecAugment`), three wider conv blocks with batch
+  normalisation, then the mean *and* the maximum over time.
+  :func:`mmtutor.encoders.build_encoder` picks it for waveforms longer than 4,000 samples.
 
 The input length is checked by Keras: a batch of another length or rank raises a
 ``ValueError`` naming the expected shape ``(None, num_samples)`` and the given one. A
@@ -21,11 +26,22 @@ import keras
 from keras import layers
 
 from mmtutor.encoders._common import check_kind_and_dim
-from mmtutor.preprocessing import LogMelSpectrogram
+from mmtutor.preprocessing import LogMelSpectrogram, SpecAugment
 
-__all__ = ["AUDIO_KINDS", "build_audio_encoder", "WAVE_FILTERBANK"]
+__all__ = ["AUDIO_KINDS", "REAL_AUDIO_KINDS", "SPEC_AUGMENT", "build_audio_encoder",
+           "WAVE_FILTERBANK"]  # fmt: skip
 
+#: the kinds notebook 04 compares on MM-Digits' 0.5-s clips; the first is the default there
 AUDIO_KINDS = ("mel_cnn", "wave_cnn")
+#: kinds for real recordings (1 s and longer, notebook 15), kept apart from MM-Digits' ones
+REAL_AUDIO_KINDS = ("mel_cnn_bn",)
+
+#: SpecAugment masks of ``kind="mel_cnn_bn"``: up to this many (frames, mel bins), one block
+#: of each per example and training step (8 frames = 128 ms of a 1-s clip's 61 frames)
+SPEC_AUGMENT: tuple[int, int] = (8, 4)
+
+#: filters of the conv blocks of ``kind="mel_cnn_bn"``; each block halves time and frequency
+_MEL_BN_WIDTHS: tuple[int, ...] = (32, 64, 128)
 
 #: the learned filterbank of ``kind="wave_cnn"``: (filters, kernel samples, stride).
 #: 64 samples = 8 ms at 8 kHz, one window every 8 samples = 1 ms.
@@ -45,9 +61,11 @@ def _check_lengths(num_samples: int, sample_rate: int, kind: str) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     # the mel_cnn's STFT window is 256 samples; the wave_cnn needs one filterbank window
-    # and, after it, at least one step through every pooling layer (4 ** 3 = 64 frames)
+    # and, after it, at least one step through every pooling layer (4 ** 3 = 64 frames);
+    # the mel_cnn_bn pools time 3 times, so it needs 8 frames of 128 samples
     _, kernel, stride = WAVE_FILTERBANK
-    shortest = 256 if kind == "mel_cnn" else kernel + stride * (4**3 - 1)
+    shortest = {"mel_cnn": 256, "mel_cnn_bn": 256 + 128 * (2 ** len(_MEL_BN_WIDTHS) - 1),
+                "wave_cnn": kernel + stride * (4**3 - 1)}[kind]  # fmt: skip
     if num_samples < shortest:
         raise ValueError(
             f"audio encoder kind {kind!r} needs num_samples >= {shortest}, got {num_samples}"
@@ -90,12 +108,35 @@ def _mel_cnn(inputs, embedding_dim: int, normalizer, sample_rate: int):
     return layers.Dense(embedding_dim, activation="relu")(x)
 
 
+def _mel_cnn_bn(inputs, embedding_dim: int, normalizer, sample_rate: int, spec_augment):
+    x = LogMelSpectrogram(sample_rate=sample_rate, name="log_mel")(inputs)
+    if normalizer is not None:
+        x = normalizer(x)
+    if spec_augment:  # random time and frequency masks, in training only
+        x = SpecAugment(*spec_augment, name="spec_augment")(x)
+    x = layers.Reshape((-1, x.shape[-1], 1))(x)
+    for k, width in enumerate(_MEL_BN_WIDTHS):
+        x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"mel{k + 1}_conv")(x)
+        x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"mel{k + 1}_bn")(x)
+        x = layers.ReLU(name=f"mel{k + 1}_relu")(x)
+        x = layers.MaxPooling2D(name=f"mel{k + 1}_pool")(x)
+    # pool over time only, by its mean and its maximum: a word is short in a 1-s clip, and
+    # the maximum keeps a pattern present for a few frames that the mean would dilute
+    x = layers.Reshape((x.shape[1], x.shape[2] * x.shape[3]), name="frames")(x)
+    x = layers.Concatenate(name="mean_and_max")(
+        [layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)]
+    )
+    x = layers.Dropout(0.2)(x)
+    return layers.Dense(embedding_dim, activation="relu", name="projection")(x)
+
+
 def build_audio_encoder(
     kind: str = "mel_cnn",
     embedding_dim: int = 64,
     normalizer: layers.Normalization | None = None,
     num_samples: int = 4000,
     sample_rate: int = 8000,
+    spec_augment: tuple[int, int] | None = SPEC_AUGMENT,
 ) -> keras.Model:
     """Audio encoder on raw waveforms (batch, num_samples) -> (batch, embedding_dim).
 
@@ -105,9 +146,13 @@ def build_audio_encoder(
       32 kernels of 64 samples, stride 8) -> batch norm, ReLU, max-pool 4 -> three 1-D
       conv blocks (3-tap kernels, batch norm, ReLU, max-pool 4 but the last) -> average
       over time -> dense. After Dai et al. (2017) and Lee et al. (2017).
+    - ``kind="mel_cnn_bn"`` (real recordings, notebook 15): log-mel spectrogram ->
+      SpecAugment masks (training only) -> three 3x3 conv blocks of 32, 64, 128 filters
+      (no bias, batch norm, ReLU, 2x2 max-pool) -> the mean and the maximum over time
+      (not frequency) -> dropout -> dense.
 
     Args:
-        kind: architecture, one of :data:`AUDIO_KINDS`.
+        kind: architecture, one of :data:`AUDIO_KINDS` or :data:`REAL_AUDIO_KINDS`.
         embedding_dim: size of the output embedding.
         normalizer: optional adapted per-mel-bin ``Normalization`` (see
             :func:`mmtutor.preprocessing.make_spectrogram_normalizer`). Used by
@@ -115,11 +160,14 @@ def build_audio_encoder(
             normalisation plays that part) and ignores it, so that
             :func:`mmtutor.encoders.build_encoder` can build either kind.
         num_samples: waveform length the model accepts.
-        sample_rate: samples per second (sets the mel scale of ``"mel_cnn"``).
+        sample_rate: samples per second (sets the mel scale of the mel kinds).
+        spec_augment: ``(max_frames, max_bins)`` of the SpecAugment masks of
+            ``"mel_cnn_bn"`` (:data:`SPEC_AUGMENT`); ``None`` or ``(0, 0)``: no masking.
+            The other kinds have no masking and ignore it.
 
     Raises:
-        ValueError: for an unknown ``kind``, a bad ``embedding_dim``, or a ``num_samples``
-            too short for the architecture.
+        ValueError: for an unknown ``kind``, a bad ``embedding_dim`` or ``spec_augment``,
+            or a ``num_samples`` too short for the architecture.
 
     Example:
         >>> build_audio_encoder(embedding_dim=16).output_shape
@@ -127,12 +175,32 @@ def build_audio_encoder(
         >>> enc = build_audio_encoder("wave_cnn", embedding_dim=16)
         >>> tuple(enc.get_layer("filterbank").kernel.shape)  # (kernel samples, 1, filters)
         (64, 1, 32)
+        >>> real = build_audio_encoder("mel_cnn_bn", num_samples=8000)
+        >>> real.get_layer("frames").output.shape  # 61 frames / 8, (32 bins / 8) x 128 filters
+        (None, 7, 512)
     """
-    check_kind_and_dim(kind, AUDIO_KINDS, embedding_dim, "audio")
+    if kind not in AUDIO_KINDS + REAL_AUDIO_KINDS:
+        raise ValueError(
+            f"audio encoder kind must be one of {list(AUDIO_KINDS)}, got {kind!r} "
+            f"(for real recordings, 1 s and longer, also {list(REAL_AUDIO_KINDS)})"
+        )
+    check_kind_and_dim(kind, AUDIO_KINDS + REAL_AUDIO_KINDS, embedding_dim, "audio")
     _check_lengths(num_samples, sample_rate, kind)
+    if spec_augment is not None and (
+        not isinstance(spec_augment, tuple | list) or len(spec_augment) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                   for v in spec_augment)
+    ):  # fmt: skip
+        raise ValueError(
+            f"spec_augment must be None or (max_frames, max_bins), integers >= 0, got "
+            f"{spec_augment!r}"
+        )
     inputs = keras.Input(shape=(num_samples,), name="audio")
     if kind == "mel_cnn":
         outputs = _mel_cnn(inputs, embedding_dim, normalizer, sample_rate)
+    elif kind == "mel_cnn_bn":
+        masks = tuple(spec_augment) if spec_augment and any(spec_augment) else None
+        outputs = _mel_cnn_bn(inputs, embedding_dim, normalizer, sample_rate, masks)
     else:
         outputs = _wave_cnn(inputs, embedding_dim)
     return keras.Model(inputs, outputs, name="audio_encoder")

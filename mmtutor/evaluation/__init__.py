@@ -63,6 +63,14 @@ from mmtutor.evaluation.robustness import (
     robustness_table,
     snr_db,
 )
+from mmtutor.evaluation.sequences import (
+    alignment_error_ms,
+    boundary_error_ms,
+    digit_error_rate,
+    edit_distance,
+    exact_match,
+    token_accuracy,
+)
 from mmtutor.evaluation.stats import (
     bootstrap_ci,
     format_mean_std,
@@ -118,6 +126,13 @@ __all__ = [
     "receptive_fields",
     "filter_frequency_responses",
     "nearest_neighbours",
+    # sequences
+    "token_accuracy",
+    "exact_match",
+    "edit_distance",
+    "digit_error_rate",
+    "alignment_error_ms",
+    "boundary_error_ms",
 ]
 
 _INSPECT = ("receptive_fields", "filter_frequency_responses", "nearest_neighbours")

@@ -38,12 +38,15 @@ from mmtutor.exercises.robustness import (
     check_time_mask,
 )
 from mmtutor.exercises.scaling import check_replica_loss
+from mmtutor.exercises.transfer import check_distillation_loss
+from mmtutor.exercises.translation import check_dtw
 
 __all__ = [
     "CheckReport",
     "check_add_noise_at_snr",
     "check_attention",
     "check_concat_layer",
+    "check_distillation_loss",
     "check_drop_mask",
     "check_expected_calibration_error",
     "check_grouped_split",
@@ -57,4 +60,5 @@ __all__ = [
     "check_time_mask",
     "check_xor_data",
     "run_checks",
+    "check_dtw",
 ]

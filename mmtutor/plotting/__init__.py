@@ -52,6 +52,13 @@ from mmtutor.plotting.evaluation import (
 from mmtutor.plotting.fusion import plot_fusion_weights, plot_modality_weights
 from mmtutor.plotting.scaling import plot_pareto, plot_throughput
 from mmtutor.plotting.training import plot_history
+from mmtutor.plotting.transfer import plot_modality_imbalance
+from mmtutor.plotting.translation import (
+    plot_ctc_alignment,
+    plot_dtw_path,
+    plot_image_rows,
+    plot_spoken_sequence,
+)
 
 __all__ = [
     # data
@@ -89,4 +96,11 @@ __all__ = [
     # scaling
     "plot_throughput",
     "plot_pareto",
+    # transfer
+    "plot_modality_imbalance",
+    # translation
+    "plot_image_rows",
+    "plot_spoken_sequence",
+    "plot_ctc_alignment",
+    "plot_dtw_path",
 ]
