@@ -36,9 +36,10 @@ SHOTS = [
     ("nb07_figure.png", "notebooks/07_intermediate_fusion.html",
      "#train-every-method-on-the-frozen-encoders img", 1000),
     ("nb07_solutions.png", "notebooks/07_intermediate_fusion.html", "#exercises", 1300),
-    ("nb00_audio.png", "notebooks/00_welcome.html", "#listen-to-the-audio", 1200),
+    ("nb00_audio.png", "notebooks/00_welcome.html", "#listen-to-the-audio", 1300),
     ("deck07_title.png", "slides/07_intermediate_fusion.slides.html", None, 800),
     ("deck07_slide5.png", "slides/07_intermediate_fusion.slides.html#/5", None, 800),
+    ("deck07_maths.png", "slides/07_intermediate_fusion.slides.html#/7", None, 800),
     ("deck07_figure.png", "slides/07_intermediate_fusion.slides.html#/13/2", None, 800),
 ]  # fmt: skip
 
@@ -46,6 +47,9 @@ SHOTS = [
 CHECKS = {
     "figures": "document.querySelectorAll('main img, .reveal img').length",
     "audio players": "document.querySelectorAll('audio').length",
+    "playable (duration > 0)": (
+        "[...document.querySelectorAll('audio')].filter(a => a.duration > 0).length"
+    ),
     "collapsed solutions": (
         "[...document.querySelectorAll('details')].filter(d => !d.open && "
         "d.textContent.includes('Show the solution')).length"
