@@ -22,6 +22,11 @@ def _text(cell):
     return "".join(cell["source"])
 
 
+def _prose(cell):
+    """A markdown cell's text without its fenced code blocks (a ``# comment`` there is no heading)."""
+    return re.sub(r"(?ms)^```.*?^```", "", _text(cell))
+
+
 def test_there_are_notebooks():
     assert len(NOTEBOOKS) >= 2
 
@@ -32,13 +37,13 @@ def test_title_and_sections(path):
     assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name), "name is NN_snake_case_title.ipynb"
     first = _text(cells[0])
     assert first.startswith(f"# {path.name[:2]} · "), "first cell is the H1 'NN · Title'"
-    h1 = [c for c in cells if c["cell_type"] == "markdown" and re.search(r"(?m)^# ", _text(c))]
+    h1 = [c for c in cells if c["cell_type"] == "markdown" and re.search(r"(?m)^# ", _prose(c))]
     assert len(h1) == 1, "exactly one H1"
     headings = [
         m.group(1).strip()
         for c in cells
         if c["cell_type"] == "markdown"
-        for m in re.finditer(r"(?m)^## (.+)$", _text(c))
+        for m in re.finditer(r"(?m)^## (.+)$", _prose(c))
     ]
     positions = [headings.index(s) if s in headings else -1 for s in SECTIONS]
     assert -1 not in positions, (
