@@ -128,3 +128,27 @@ def test_compare_paired_says_beats_only_when_the_interval_excludes_zero():
     assert table.loc["good vs near", "verdict"].startswith("good ties with near")
     with pytest.raises(ValueError, match=r"no results for \['missing'\]"):
         compare_paired(results, y, [("good", "missing")])
+
+
+def test_compare_encoders_trains_each_kind_once_per_seed_as_a_direct_run_would():
+    """compare_encoders re-seeds each run: its first seed's accuracy is what a hand-built
+    unimodal model trained after ``setup(seed=0)`` gets; a second seed adds a std column."""
+    from mmtutor.data import load_mmdigits
+    from mmtutor.encoders import build_encoder
+    from mmtutor.training import compare_encoders
+
+    data = load_mmdigits(seed=0, examples_per_image=1)
+    table, results = compare_encoders("image", data, ["cnn"], epochs=1, seeds=[0, 1],
+                                      validate=False)  # fmt: skip
+    assert list(table.index) == ["cnn"] and table.index.name == "encoder"
+    assert "std" in table.columns and len(results["cnn"].runs) == 2
+    mmtutor.setup(seed=0, verbose=False)
+    direct = train_and_evaluate(
+        build_unimodal(build_encoder("image", data.train, kind="cnn")), data, epochs=1,
+        validate=False,
+    )  # fmt: skip
+    assert results["cnn"].runs[0].test_accuracy == direct.test_accuracy
+    accuracies = [r.test_accuracy for r in results["cnn"].runs]
+    assert table.loc["cnn", "test accuracy"] == pytest.approx(np.mean(accuracies), abs=5e-4)
+    with pytest.raises(ValueError, match="kinds must be a non-empty subset"):
+        compare_encoders("image", data, ["mel_cnn"], epochs=1)
