@@ -9,6 +9,12 @@ answers nothing, so whatever a page would fetch from the network (a CDN's script
 MathJax) fails: the screenshots show the site as it works offline. For each page the script
 prints what it found in the page (figures, audio players, collapsed solutions, typeset
 maths, deck slides) and scrolls to the part it photographs. Look at the screenshots too.
+
+    python tools/screenshots.py --lab    # JupyterLab's first start, with and without .jupyter/
+
+``--lab`` starts JupyterLab twice on the notebooks as a first-time user would (empty user
+settings), once plainly and once as the README's command does (``JUPYTER_CONFIG_PATH=.jupyter``),
+and says whether the "official Jupyter news" prompt appears (needs the ``lab`` extra).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -141,11 +148,57 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
+def lab_shots(browser: Browser, out: Path) -> None:
+    """JupyterLab's first start with and without the repository's settings (``.jupyter/``)."""
+    for port, name, config in [(8897, "lab_default.png", None), (8896, "lab_repo.png", ".jupyter")]:
+        home = Path(tempfile.mkdtemp(prefix="mmtutor-lab-"))
+        env = {k: v for k, v in os.environ.items() if k != "JUPYTER_CONFIG_PATH"}
+        env |= {"JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),  # a first start
+                "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+                "JUPYTER_RUNTIME_DIR": str(home / "runtime")}  # fmt: skip
+        if config:
+            env["JUPYTER_CONFIG_PATH"] = config
+        command = [sys.executable, "-m", "jupyter", "lab", "notebooks", "--no-browser",
+                   f"--port={port}", "--IdentityProvider.token=", "--ServerApp.password="]  # fmt: skip
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.append("--allow-root")
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}/lab"
+            for _ in range(240):
+                try:
+                    urllib.request.urlopen(url, timeout=2).close()
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            browser.open(url, 900)
+            time.sleep(10)  # the prompt comes a few seconds after the page
+            prompt = browser.evaluate("document.body.innerText.includes('official Jupyter news')")
+            browser.screenshot(out / name, None)
+            print(
+                f"{out / name} <- jupyter lab (JUPYTER_CONFIG_PATH={config}): news prompt {prompt}"
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            shutil.rmtree(home, ignore_errors=True)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", type=Path, default=ROOT / "build" / "site" / "html")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "screenshots")
+    parser.add_argument("--lab", action="store_true", help="JupyterLab's first start instead")
     args = parser.parse_args(argv)
+    if args.lab:
+        args.out.mkdir(parents=True, exist_ok=True)
+        browser = Browser()
+        try:
+            lab_shots(browser, args.out)
+        finally:
+            browser.close()
+        return 0
     if not (args.site / "index.html").is_file():
         raise SystemExit(f"no site at {args.site}: run python tools/build_site.py first")
     args.out.mkdir(parents=True, exist_ok=True)
