@@ -23,6 +23,7 @@ __all__ = [
     "build_late_fusion",
     "build_unimodal",
     "check_methods",
+    "model_inputs",
     "fusion_builders",
     "handles_missing",
 ]
@@ -67,11 +68,20 @@ def build_unimodal(
     return keras.Model(inputs, outputs, name=f"unimodal_{encoder.name.removesuffix('_encoder')}")
 
 
-def _model_inputs(encoders, what: str):
-    """Fresh named inputs, one per single-input encoder, checked for clashes."""
-    if not isinstance(encoders, list | tuple) or len(encoders) < 2:
+def model_inputs(encoders, what: str, minimum: int = 2) -> dict:
+    """Fresh named ``keras.Input``s, one per single-input encoder, checked for clashes.
+
+    ``what`` names the caller in the errors; ``minimum`` is the fewest encoders it takes.
+
+    Example:
+        >>> from mmtutor.encoders import build_vector_encoder
+        >>> encoders = [build_vector_encoder(3, "a"), build_vector_encoder(5, "b")]
+        >>> {name: x.shape for name, x in model_inputs(encoders, "example").items()}
+        {'a': (None, 3), 'b': (None, 5)}
+    """
+    if not isinstance(encoders, list | tuple) or len(encoders) < minimum:
         raise ValueError(
-            f"{what} expects a list of 2+ encoders, got {type(encoders).__name__} "
+            f"{what} expects a list of {minimum}+ encoders, got {type(encoders).__name__} "
             f"of length {len(encoders) if hasattr(encoders, '__len__') else '?'}"
         )
     inputs = {}
@@ -161,7 +171,7 @@ def build_fusion_model(
         >>> build_fusion_model(encs, "tensor", head_units=16).output_shape
         (None, 10)
     """
-    inputs = _model_inputs(encoders, "build_fusion_model")
+    inputs = model_inputs(encoders, "build_fusion_model")
     _check_head(num_classes, head_units, dropout)
     if isinstance(fusion, str):
         layer = fusion_layers.get(fusion, name="fusion", **(fusion_options or {}))
@@ -200,7 +210,7 @@ def build_late_fusion(
     if combine not in late:
         raise ValueError(f"combine must be one of {list(late)}, got {combine!r}")
     _check_head(num_classes, 0, dropout)
-    inputs = _model_inputs(encoders, "build_late_fusion")
+    inputs = model_inputs(encoders, "build_late_fusion")
     logits = []
     embeddings = _encode_all(encoders, inputs, modality_dropout, missing)
     for enc, x in zip(encoders, embeddings, strict=True):

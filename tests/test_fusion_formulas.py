@@ -302,7 +302,9 @@ def test_no_module_imports_another_modules_private_name():
 MODULES = ["mmtutor", "mmtutor.config", "mmtutor.data", "mmtutor.preprocessing",
            "mmtutor.encoders", "mmtutor.fusion", "mmtutor.models", "mmtutor.training",
            "mmtutor.evaluation", "mmtutor.plotting", "mmtutor.exercises", "mmtutor.alignment",
-           "mmtutor.translation", "mmtutor.transfer", "mmtutor.scaling", "mmtutor.progress"]  # fmt: skip
+           "mmtutor.translation", "mmtutor.transfer", "mmtutor.scaling", "mmtutor.progress",
+           "mmtutor.data.sequences", "mmtutor.evaluation.sequences",
+           "mmtutor.plotting.translation", "mmtutor.exercises.translation"]  # fmt: skip
 
 
 def test_importing_a_module_changes_no_process_setting():

@@ -6,8 +6,6 @@ the multimodal autoencoder and the figures of notebook 11."""
 import inspect
 import itertools
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -470,30 +468,3 @@ def test_figures_of_notebook_11():
     assert len(fig.axes[0].lines) == 3
     with pytest.raises(ValueError, match="path leaves the"):
         plotting.plot_dtw_path(np.ones((4, 5)), np.array([[0, 0], [4, 4]]))
-
-
-# ------------------------------------------------------------------ package hygiene
-def test_importing_the_modules_of_notebook_11_changes_no_process_setting():
-    modules = ["mmtutor.data.sequences", "mmtutor.translation", "mmtutor.evaluation.sequences",
-               "mmtutor.plotting.translation", "mmtutor.exercises.translation"]  # fmt: skip
-    probe = (
-        "import os, sys, json, numpy as np, matplotlib\n"
-        "before = (dict(os.environ), np.get_printoptions(), matplotlib.get_backend(),"
-        " dict(matplotlib.rcParams))\n"
-        "import importlib\n"
-        "for name in sys.argv[1:]: importlib.import_module(name)\n"
-        "after = (dict(os.environ), np.get_printoptions(), matplotlib.get_backend(),"
-        " dict(matplotlib.rcParams))\n"
-        "changed = [k for k in set(before[0]) | set(after[0]) if before[0].get(k) != after[0].get(k)]\n"
-        "print(json.dumps({'env': changed, 'np': before[1] != after[1], 'backend': before[2] !="
-        " after[2], 'rc': [k for k in before[3] if before[3][k] != after[3].get(k)]}))\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "MPLBACKEND"))}
-    env["MPLBACKEND"] = "Agg"
-    done = subprocess.run([sys.executable, "-c", probe, *modules], capture_output=True, text=True,
-                          env=env, cwd=REPO, timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    import json
-
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report == {"env": [], "np": False, "backend": False, "rc": []}, report

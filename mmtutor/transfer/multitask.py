@@ -26,6 +26,7 @@ from keras import layers
 
 from mmtutor import fusion as fusion_layers
 from mmtutor.data import DIGIT_ATTRIBUTES
+from mmtutor.models import model_inputs
 from mmtutor.training import TrainResult
 
 __all__ = [
@@ -106,19 +107,8 @@ def _check_tasks(tasks) -> dict[str, int]:
 
 
 def _inputs_and_embeddings(encoders, what: str):
-    if not isinstance(encoders, list | tuple) or len(encoders) < 1:
-        raise ValueError(f"{what} expects a list of encoders, got {type(encoders).__name__}")
-    inputs, embeddings = {}, []
-    for enc in encoders:
-        if not isinstance(enc, keras.Model) or len(enc.inputs) != 1:
-            raise TypeError(f"each encoder must be a single-input keras.Model, got {enc!r:.60}")
-        name = enc.inputs[0].name
-        if name in inputs:
-            raise ValueError(f"two encoders take the same input {name!r}")
-        inputs[name] = keras.Input(shape=enc.inputs[0].shape[1:], dtype=enc.inputs[0].dtype,
-                                   name=name)  # fmt: skip
-        embeddings.append(enc(inputs[name]))
-    return inputs, embeddings
+    inputs = model_inputs(encoders, what, minimum=1)
+    return inputs, [enc(inputs[enc.inputs[0].name]) for enc in encoders]
 
 
 def build_multitask_model(
