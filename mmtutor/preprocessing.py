@@ -132,7 +132,8 @@ class LogMelSpectrogram(layers.Layer):
         self.frame_step = int(frame_step)
         self.num_mel_bins = int(num_mel_bins)
         self.min_hz = float(min_hz)
-        self._mel = tf.signal.linear_to_mel_weight_matrix(
+        # (frame_length // 2 + 1, num_mel_bins): each column one triangular mel filter
+        self.mel_weights = tf.signal.linear_to_mel_weight_matrix(
             num_mel_bins=self.num_mel_bins,
             num_spectrogram_bins=self.frame_length // 2 + 1,
             sample_rate=self.sample_rate,
@@ -157,7 +158,7 @@ class LogMelSpectrogram(layers.Layer):
             window_fn=tf.signal.hann_window,
         )
         power = tf.math.square(tf.abs(stft))
-        return tf.math.log(tf.tensordot(power, self._mel, axes=1) + 1e-6)
+        return tf.math.log(tf.tensordot(power, self.mel_weights, axes=1) + 1e-6)
 
     def compute_output_shape(self, input_shape):
         samples = input_shape[1]

@@ -101,3 +101,31 @@ def test_wrong_input_shape_is_rejected(kind, shape, message):
     encoder = build_audio_encoder(kind=kind, embedding_dim=4)
     with pytest.raises(ValueError, match=message):
         encoder(np.zeros(shape, "float32"))
+
+
+def test_wave_cnn_source_runs_when_copied_with_plain_imports():
+    """Notebook 04 shows wave_cnn: its source, run in a namespace of keras/layers/np only,
+    builds what build_audio_encoder("wave_cnn") builds (same outputs with the same weights)."""
+    import inspect
+    import textwrap
+
+    import keras
+    import numpy as np
+    from keras import layers
+
+    from mmtutor.encoders import audio as audio_encoders
+
+    defaults = inspect.signature(audio_encoders.wave_cnn).parameters
+    assert defaults["filterbank"].default == WAVE_FILTERBANK  # the copy builds the same model
+    assert defaults["widths"].default == audio_encoders._WAVE_WIDTHS
+    assert defaults["momentum"].default == audio_encoders._BN_MOMENTUM
+    namespace = {"keras": keras, "layers": layers, "np": np}
+    exec(textwrap.dedent(inspect.getsource(audio_encoders.wave_cnn)), namespace)
+    original = build_audio_encoder("wave_cnn", embedding_dim=16)
+    x = keras.Input(shape=(4000,))
+    copy = keras.Model(x, namespace["wave_cnn"](x, 16))
+    assert len(copy.weights) == len(original.weights)
+    copy.set_weights(original.get_weights())
+    batch = np.random.default_rng(0).normal(size=(2, 4000)).astype("float32")
+    np.testing.assert_allclose(copy.predict(batch, verbose=0), original.predict(batch, verbose=0),
+                               rtol=0, atol=0)  # fmt: skip

@@ -179,3 +179,27 @@ def test_other_image_shapes_and_build_encoder_takes_the_shape_of_the_data(kind):
         encoder(np.zeros((2, 8, 8, 1), "float32"))
     train = SimpleNamespace(x={"image": np.zeros((3, 28, 28, 1), "float32")})
     assert build_encoder("image", train, kind=kind).input_shape == (None, 28, 28, 1)
+
+
+def test_residual_block_source_runs_when_copied_with_plain_imports():
+    """Notebook 02 shows residual_block: its source, run in a namespace of keras/layers/np
+    only, builds the same block (same layers, same outputs with the same weights)."""
+    import inspect
+    import textwrap
+
+    import numpy as np
+    from keras import layers
+
+    namespace = {"keras": keras, "layers": layers, "np": np}
+    exec(textwrap.dedent(inspect.getsource(residual_block)), namespace)
+    x = keras.Input(shape=(8, 8, 16))
+    original = keras.Model(x, residual_block(x, 32, stride=2, name="b"))
+    copy = keras.Model(x, namespace["residual_block"](x, 32, stride=2, name="b"))
+    assert [type(la).__name__ for la in copy.layers] == [
+        type(la).__name__ for la in original.layers
+    ]
+    copy.set_weights(original.get_weights())
+    batch = np.random.default_rng(0).normal(size=(3, 8, 8, 16)).astype("float32")
+    np.testing.assert_array_equal(
+        copy.predict(batch, verbose=0), original.predict(batch, verbose=0)
+    )

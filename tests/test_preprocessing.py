@@ -55,7 +55,7 @@ def _reference_log_mel(x, layer):
     starts = range(0, x.shape[-1] - n + 1, layer.frame_step)
     frames = np.stack([x[:, s : s + n] * window for s in starts], axis=1)
     power = np.abs(np.fft.rfft(frames, axis=-1)) ** 2
-    return np.log(power @ layer._mel.numpy() + 1e-6)
+    return np.log(power @ layer.mel_weights.numpy() + 1e-6)
 
 
 def test_log_mel_matches_numpy_and_is_per_example():

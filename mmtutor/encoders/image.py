@@ -45,12 +45,20 @@ def _batch_norm(name: str) -> layers.BatchNormalization:
     return layers.BatchNormalization(momentum=_BN_MOMENTUM, name=name)
 
 
-def residual_block(x, filters: int, stride: int = 1, batch_norm: bool = True, name: str = "block"):
+def residual_block(
+    x,
+    filters: int,
+    stride: int = 1,
+    batch_norm: bool = True,
+    name: str = "block",
+    momentum: float = 0.9,
+):
     """One residual block (He et al., 2016): ``relu(F(x) + shortcut(x))``.
 
     ``F`` is conv 3x3 (``stride``) -> [BN] -> ReLU -> conv 3x3 -> [BN]. The shortcut is
     the identity when the shape is kept, else a 1x1 convolution (``stride``) -> [BN] that
-    projects ``x`` to ``filters`` channels on the smaller grid.
+    projects ``x`` to ``filters`` channels on the smaller grid. Batch normalisation uses
+    ``momentum`` 0.9 (see :data:`_BN_MOMENTUM` for why not Keras' 0.99).
 
     Example:
         >>> x = keras.Input(shape=(8, 8, 16))
@@ -66,18 +74,20 @@ def residual_block(x, filters: int, stride: int = 1, batch_norm: bool = True, na
         filters, 3, strides=stride, padding="same", use_bias=bias, name=f"{name}_conv1"
     )(x)
     if batch_norm:
-        y = _batch_norm(f"{name}_bn1")(y)
+        y = layers.BatchNormalization(momentum=momentum, name=f"{name}_bn1")(y)
     y = layers.ReLU(name=f"{name}_relu1")(y)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=bias, name=f"{name}_conv2")(y)
     if batch_norm:
-        y = _batch_norm(f"{name}_bn2")(y)
+        y = layers.BatchNormalization(momentum=momentum, name=f"{name}_bn2")(y)
     shortcut = x
     if stride != 1 or x.shape[-1] != filters:
         shortcut = layers.Conv2D(
             filters, 1, strides=stride, use_bias=bias, name=f"{name}_shortcut"
         )(x)
         if batch_norm:
-            shortcut = _batch_norm(f"{name}_shortcut_bn")(shortcut)
+            shortcut = layers.BatchNormalization(momentum=momentum, name=f"{name}_shortcut_bn")(
+                shortcut
+            )
     y = layers.Add(name=f"{name}_add")([y, shortcut])
     return layers.ReLU(name=f"{name}_out")(y)
 
@@ -202,6 +212,7 @@ def build_image_encoder(
                 stride=1 if k == 0 else 2,
                 batch_norm=batch_norm,
                 name=f"block{k + 1}",
+                momentum=_BN_MOMENTUM,
             )
     x = layers.GlobalAveragePooling2D()(x)
     outputs = layers.Dense(embedding_dim, activation="relu")(x)

@@ -151,7 +151,7 @@ def plot_filter_responses(
     Args:
         kernels: (taps, filters) or (taps, 1, filters) weights.
         sample_rate: samples per second.
-        mel_weights: optional mel filterbank, e.g. ``LogMelSpectrogram()._mel.numpy()``.
+        mel_weights: optional mel filterbank, e.g. ``LogMelSpectrogram().mel_weights.numpy()``.
         title: optional figure title.
 
     Example:
