@@ -137,7 +137,7 @@ def test_mel_cnn_bn_pools_time_by_mean_and_max():
     expected = np.concatenate([f.mean(axis=1), f.max(axis=1)], axis=1)
     np.testing.assert_allclose(np.asarray(pooled(CLIPS, training=False)), expected, rtol=1e-5,
                                atol=1e-6)  # fmt: skip
-    assert f.shape == (4, 7, 4 * 128)  # 61 frames and 32 mel bins, pooled 3 times
+    assert f.shape == (4, 7, 4 * 64)  # 61 frames and 32 mel bins, pooled 3 times; 64 filters
 
 
 def test_mel_cnn_bn_masks_only_in_training_and_can_go_without():
