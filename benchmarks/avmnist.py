@@ -69,6 +69,7 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+",
                         default=["late_mean", "concat", "gated", "tensor", "transformer"])  # fmt: skip
     parser.add_argument("--no-lenet", action="store_true", help="skip the LeNet baseline")
+    parser.add_argument("--no-recipe", action="store_true", help="skip the series' recipe")
     parser.add_argument("--mmdigits-kinds", action="store_true",
                         help="also MM-Digits' default kinds (cnn, mel_cnn) on these inputs")  # fmt: skip
     parser.add_argument("--end-to-end", action="store_true",
@@ -95,7 +96,9 @@ def main() -> None:
     kinds = {m: default_kind(m, data.train) for m in modalities}
     print(f"{data}, test speaker {data.split_speakers['test'][0]}, built in "
           f"{time.perf_counter() - start:.1f} s; recipe kinds {kinds}", flush=True)  # fmt: skip
-    families = {"recipe": lambda m: build_unimodal(build_encoder(m, data.train))}
+    families = {}
+    if not args.no_recipe:
+        families["recipe"] = lambda m: build_unimodal(build_encoder(m, data.train))
     if not args.no_lenet:
         families["lenet"] = lambda m: build_lenet_unimodal(m, data.train)
     if args.mmdigits_kinds:
@@ -132,6 +135,8 @@ def main() -> None:
     print(f"\nAV-MNIST {data.params}; training seeds {args.seeds}")
     print(table.to_string())
     recipe = [k for k in fused if k.startswith("recipe ")]
+    if not recipe:
+        return
     best = max(recipe, key=lambda k: np.mean([r.test_accuracy for r in fused[k].runs]))
     pairs = [(best, "recipe concat"), (best, "recipe late_mean")]
     if not args.no_lenet:
