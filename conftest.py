@@ -54,6 +54,59 @@ def _needs_real_data(notebook: Path) -> bool:
     return bool(meta.get("mmtutor", {}).get("needs_real_data", False))
 
 
+#: Seconds the slowest test files took (``pytest -n 2 --dist loadfile --durations=0`` here on
+#: the shared 2-core CPU under a load of about 7, so about 3x what they take on a quiet one;
+#: 15: its nbval run alone, same load). Used only to ORDER the files for the two xdist
+#: workers, longest first, so that no long file starts last; only the order matters, and a
+#: stale or missing entry makes the order less good, never a result different. Files not
+#: listed (most unit tests, doctests) take a few seconds each.
+SLOW_FILES: dict[str, float] = {
+    "notebooks/12_transfer_multitask_colearning.ipynb": 479,
+    "notebooks/11_translation_generation_alignment.ipynb": 373,
+    "notebooks/15_capstone_real_data.ipynb": 336,
+    "notebooks/16_scaling_deployment.ipynb": 321,
+    "notebooks/10_contrastive_alignment_retrieval.ipynb": 232,
+    "notebooks/13_missing_noisy_modalities.ipynb": 199,
+    "notebooks/05_early_fusion.ipynb": 177,
+    "notebooks/09_controlled_interactions.ipynb": 144,
+    "notebooks/07_intermediate_fusion.ipynb": 142,
+    "notebooks/08_attention_graph_fusion.ipynb": 140,
+    "notebooks/06_late_fusion.ipynb": 139,
+    "tests/test_data_real.py": 133,
+    "notebooks/04_audio_encoders.ipynb": 93,
+    "notebooks/02_image_encoders.ipynb": 92,
+    "tests/test_fusion.py": 88,
+    "notebooks/14_evaluation_interpretability.ipynb": 79,
+    "tests/test_fusion_07_08_helpers.py": 78,
+    "notebooks/03_text_encoders.ipynb": 75,
+    "tests/test_transfer.py": 73,
+    "tests/test_training.py": 70,
+    "tests/test_translation.py": 64,
+    "tests/test_export.py": 61,
+    "tests/test_training_plotting.py": 53,
+    "tests/test_data.py": 53,
+    "tests/test_scaling.py": 49,
+    "tests/test_encoders_image.py": 48,
+    "tests/test_alignment.py": 46,
+    "tests/test_model_cache.py": 40,
+    "tests/test_encoders_text.py": 38,
+    "notebooks/00_welcome.ipynb": 37,
+    "notebooks/01_preprocessing.ipynb": 36,
+    "tests/test_evaluation_metrics.py": 28,
+    "tests/test_multiworker.py": 26,
+    "tests/test_fusion_formulas.py": 25,
+    "mmtutor/scaling/pipeline.py": 23,
+    "tests/test_config.py": 20,
+}
+
+
+def pytest_configure(config):
+    # pytest-xdist (--dist loadfile) sorts the files by their number of tests unless told
+    # not to; the order of pytest_collection_modifyitems (longest first) balances better.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(config, items):
     # A notebook on real data (15) is re-executed only where the data is; elsewhere each of
     # its cells is skipped with the reason, like the unit tests that need the data.
@@ -67,6 +120,15 @@ def pytest_collection_modifyitems(config, items):
             checked[path] = _needs_real_data(path)
         if checked[path] and not have_data:
             item.add_marker(pytest.mark.skip(reason=REAL_DATA_REASON))
+
+    # Longest files first (a stable sort: the cells of a notebook keep their order).
+    def expected_seconds(item) -> float:
+        path = Path(str(item.fspath))
+        if checked.get(path) and not have_data:
+            return 0.0
+        return SLOW_FILES.get(path.relative_to(REPO).as_posix(), 0.0)
+
+    items.sort(key=lambda item: -expected_seconds(item))
 
 
 @pytest.fixture(autouse=True)

@@ -294,7 +294,8 @@ def test_two_fsdd_downloads_into_one_folder_at_once_both_succeed(data_root, tmp_
 
 @pytest.fixture(scope="module")
 def avmnist(data_root):
-    return build_avmnist(data_root, seed=0, download=False)
+    # one build (the slowest step of this file) serves the shape and the speaker tests
+    return build_avmnist(data_root, seed=1, speaker_disjoint=True, download=False)
 
 
 def test_avmnist_shapes_and_pairing(avmnist):
@@ -311,8 +312,8 @@ def test_avmnist_shapes_and_pairing(avmnist):
     assert not (seen[0] & seen[2])
 
 
-def test_avmnist_speaker_disjoint(data_root):
-    data = build_avmnist(data_root, seed=1, speaker_disjoint=True, download=False)
+def test_avmnist_speaker_disjoint(avmnist):
+    data = avmnist
     speakers = [set(s.meta["speaker"]) for s in (data.train, data.val, data.test)]
     assert not (speakers[0] & speakers[1]) and not (speakers[0] & speakers[2])
     assert not (speakers[1] & speakers[2])
