@@ -83,16 +83,16 @@ def imbalance(seeds: list[int]) -> None:
     for seed in seeds:
         mmtutor.setup(seed=seed, verbose=False)
         alone = train_and_evaluate(build_unimodal(build_encoder("image", clean.train)), clean,
-                                   epochs=4, validate=False)  # fmt: skip
+                                   epochs=3, validate=False)  # fmt: skip
         mmtutor.setup(seed=seed, verbose=False)
         plain = train_and_evaluate(build_fusion_model([build_encoder(m, clean.train) for m in pair],
-                                                      "concat"), clean, epochs=4, validate=False)  # fmt: skip
+                                                      "concat"), clean, epochs=3, validate=False)  # fmt: skip
         mmtutor.setup(seed=seed, verbose=False)
         blended = transfer.build_blended_model([build_encoder(m, clean.train) for m in pair])
         warmup = transfer.train_multitask(blended, clean, same_digit, main="fused", epochs=2,
                                           validate=True)  # fmt: skip
         weights = transfer.gradient_blend_weights(warmup.history, ["fused", *pair])
-        transfer.train_multitask(blended, clean, same_digit, weights, main="fused", epochs=2)
+        transfer.train_multitask(blended, clean, same_digit, weights, main="fused", epochs=1)
         fused_head = keras.Model(blended.inputs, blended.output["fused"])
         for name, model in (("alone", alone.model), ("plain", plain.model), ("blended", blended)):
             accuracy, predicted = transfer.probe_encoders(model, clean, ["image"])["image"]
