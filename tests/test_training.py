@@ -152,3 +152,25 @@ def test_compare_encoders_trains_each_kind_once_per_seed_as_a_direct_run_would()
     assert table.loc["cnn", "test accuracy"] == pytest.approx(np.mean(accuracies), abs=5e-4)
     with pytest.raises(ValueError, match="kinds must be a non-empty subset"):
         compare_encoders("image", data, ["mel_cnn"], epochs=1)
+
+
+def test_unimodal_baselines_builds_the_kind_build_encoder_picks_for_the_inputs(monkeypatch):
+    """28x28 images get the real-data recipe (cnn_flat, notebook 15), 8x8 ones the series'
+    small cnn: unimodal_baselines asks default_kind, as build_encoder does."""
+    from mmtutor.data.splits import Split, SplitSet
+    from mmtutor.training import unimodal_baselines
+
+    monkeypatch.setenv("MMTUTOR_MODEL_CACHE", "off")
+    rng = np.random.default_rng(0)
+
+    def split(n, side):
+        return Split(x={"image": rng.random((n, side, side, 1), dtype=np.float32)},
+                     y=(np.arange(n) % 10).astype(np.int32))  # fmt: skip
+
+    for side, kind, layer in ((28, "cnn_flat", "flatten"), (8, "cnn", None)):
+        data = SplitSet(split(40, side), split(20, side), split(20, side), sample_rate=8000,
+                        class_names=tuple("0123456789"), params={})  # fmt: skip
+        result = unimodal_baselines(data, epochs=1, validate=False)["image"]
+        encoder = result.model.get_layer("image_encoder")
+        names = [la.name for la in encoder.layers]
+        assert (layer in names) if layer else ("flatten" not in names), (kind, names)

@@ -181,7 +181,9 @@ def unimodal_baselines(
     """The single-modality baselines the fusion chapters must beat, recomputed in-process.
 
     Trains the default (or given) encoder kind of each modality present in ``data``
-    (MM-Digits: image, text, audio; AV-MNIST: image, audio), as notebooks 02-04 do.
+    (MM-Digits: image, text, audio; AV-MNIST: image, audio), as notebooks 02-04 do; the
+    default is :func:`mmtutor.encoders.default_kind` of the training inputs (the real-data
+    kinds for AV-MNIST's 28x28 images and 1-s recordings).
     ``fit_options`` go to :func:`train_and_evaluate` (e.g. ``validate=False`` when only the
     trained model and its test accuracy are needed, not the validation curve).
 
@@ -195,7 +197,7 @@ def unimodal_baselines(
         dict modality -> :class:`TrainResult`.
     """
     from mmtutor.config import setup
-    from mmtutor.encoders import KINDS
+    from mmtutor.encoders import KINDS, default_kind
     from mmtutor.training.cache import load_results, results_key, save_results
 
     kinds = kinds or {}
@@ -207,7 +209,9 @@ def unimodal_baselines(
         raise ValueError(
             f"data has none of the modalities {list(KINDS)}; its inputs are {list(data.train.x)}"
         )
-    chosen = {m: kinds.get(m, KINDS[m][0]) for m in present}
+    # the kind build_encoder picks for these inputs: MM-Digits' small encoders, the real-data
+    # recipe for 28x28 images and 1-s recordings (notebook 15)
+    chosen = {m: kinds.get(m, default_kind(m, data.train)) for m in present}
     key = results_key("unimodal_baselines", data, epochs=epochs, kinds=chosen, seed=seed,
                       **fit_options)  # fmt: skip
     out = load_results(key)
