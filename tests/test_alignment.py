@@ -11,6 +11,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from copy_check import exec_copy
 from keras import layers, ops  # noqa: E402
 from scipy.special import logsumexp  # noqa: E402
 
@@ -285,12 +286,7 @@ def test_shown_source_runs_when_copied_with_plain_imports(cls):
     classes = [CLIPLoss, SigLIPLoss, DualEncoder] if cls is DualEncoder else [cls]
     source = "\n\n".join(inspect.getsource(c) for c in classes)
     namespace = {"keras": keras, "layers": layers, "ops": ops, "np": np}
-    registered = dict(keras.saving.get_custom_objects())
-    try:
-        exec(compile(source, f"<copy of {cls.__name__}>", "exec"), namespace)
-    finally:  # the copies register themselves under the same names: restore the package's
-        keras.saving.get_custom_objects().clear()
-        keras.saving.get_custom_objects().update(registered)
+    exec_copy(source, namespace, f"<copy of {cls.__name__}>")
     x, _ = paired_data(16)
     rng = np.random.default_rng(0)
     z_a, z_b = unit(rng, 6, 4), unit(rng, 6, 4)

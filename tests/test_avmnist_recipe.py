@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from copy_check import exec_copy
 
 import mmtutor
 
@@ -238,12 +239,7 @@ def test_spec_augment_source_runs_when_copied_with_plain_imports():
     numpy imported, and masks exactly as the package's layer (same seed)."""
     source = inspect.getsource(SpecAugment)
     namespace = {"keras": keras, "layers": layers, "np": np}
-    registered = dict(keras.saving.get_custom_objects())
-    try:
-        exec(compile(source, "<copy of SpecAugment>", "exec"), namespace)
-    finally:  # the copy registers itself under the same name: restore the package's class
-        keras.saving.get_custom_objects().clear()
-        keras.saving.get_custom_objects().update(registered)
+    exec_copy(source, namespace, "<copy of SpecAugment>")
     spec = np.random.default_rng(4).uniform(1, 2, size=(5, 20, 8)).astype("float32")
     copy = namespace["SpecAugment"](max_time=5, max_freq=2, seed=11)
     np.testing.assert_array_equal(

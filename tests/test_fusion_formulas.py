@@ -14,6 +14,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from copy_check import exec_copy
 from keras import layers, ops  # noqa: E402
 
 from mmtutor import fusion  # noqa: E402
@@ -242,12 +243,7 @@ def test_shown_source_runs_when_copied_with_plain_keras_imports(cls, tmp_path):
     options = {"fill": "token"} if cls is fusion.ModalityDropout else SMALL.get(name, {})
     source = inspect.getsource(fusion.check_fusion) + "\n\n" + inspect.getsource(cls)
     namespace = {"keras": keras, "layers": layers, "ops": ops, "np": np, "numpy": np}
-    registered = dict(keras.saving.get_custom_objects())
-    try:
-        exec(compile(source, f"<copy of {cls.__name__}>", "exec"), namespace)
-    finally:  # the copy registers itself under the same name: restore the package's class
-        keras.saving.get_custom_objects().clear()
-        keras.saving.get_custom_objects().update(registered)
+    exec_copy(source, namespace, f"<copy of {cls.__name__}>")
     copy = namespace[cls.__name__](**options)
     original = cls(**options)
     x = _inputs_for(cls)

@@ -7,6 +7,8 @@ scikit-learn) or hand-made cases, never from the code under test."""
 import inspect
 from types import SimpleNamespace
 
+from copy_check import exec_copy
+
 import mmtutor
 
 mmtutor.setup(seed=0, verbose=False)
@@ -141,12 +143,7 @@ def test_distiller_round_trips_and_rejects_bad_students(tmp_path):
 def test_shown_sources_run_when_copied_with_plain_imports():
     source = inspect.getsource(distillation_loss) + "\n\n" + inspect.getsource(Distiller)
     namespace = {"keras": keras, "ops": ops, "np": np}
-    registered = dict(keras.saving.get_custom_objects())
-    try:
-        exec(compile(source, "<copy of the distiller>", "exec"), namespace)
-    finally:  # the copy registers itself under the same name: restore the package's class
-        keras.saving.get_custom_objects().clear()
-        keras.saving.get_custom_objects().update(registered)
+    exec_copy(source, namespace, "<copy of the distiller>")
     d = toy(40)
     teacher = np.random.default_rng(0).normal(size=(40, 4)).astype("f")
     student = small_student()

@@ -14,6 +14,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from copy_check import exec_copy
 from keras import layers, ops  # noqa: E402
 from scipy.special import log_softmax  # noqa: E402
 
@@ -300,12 +301,7 @@ def test_shown_source_runs_when_copied_with_plain_imports(cls):
     ops and numpy, give the package's outputs with the same weights."""
     source = "\n\n".join(inspect.getsource(c) for c in (TransformerDecoderBlock, CaptionDecoder))
     namespace = {"keras": keras, "layers": layers, "ops": ops, "np": np}
-    registered = dict(keras.saving.get_custom_objects())
-    try:
-        exec(compile(source, "<copy>", "exec"), namespace)
-    finally:  # the copies register themselves under the same names: restore the package's
-        keras.saving.get_custom_objects().clear()
-        keras.saving.get_custom_objects().update(registered)
+    exec_copy(source, namespace, "<copy>")
     x = decoder_inputs()
     if cls is CaptionDecoder:
         original = small_decoder()
