@@ -6,7 +6,13 @@ import numpy as np
 
 from mmtutor.training.fit import format_seconds, train_and_evaluate
 
-__all__ = ["compare_encoders", "compare_models", "compare_paired", "unimodal_baselines"]
+__all__ = [
+    "compare_encoders",
+    "compare_models",
+    "compare_paired",
+    "train_seeds",
+    "unimodal_baselines",
+]
 
 
 def compare_encoders(
@@ -85,7 +91,6 @@ def compare_models(
     """
     import pandas as pd
 
-    from mmtutor.config import setup
     from mmtutor.evaluation import ablate as ablate_inputs
     from mmtutor.evaluation import model_accuracy
     from mmtutor.progress import steps
@@ -103,10 +108,8 @@ def compare_models(
     with steps(len(builders) * len(seeds), "compare_models") as bar:  # progress, not output
         for name, build in builders.items():
             runs, without = [], {m: [] for m in ablate}
-            for seed in seeds:
-                bar.next(f"{name}, seed {seed}")
-                setup(seed=seed, verbose=False)
-                result = train_and_evaluate(build(), data, epochs=epochs, **fit_options)
+            for result in train_seeds(build, data, seeds, epochs=epochs, bar=bar, name=name,
+                                      **fit_options):  # fmt: skip
                 runs.append(result)
                 names = [t.name for t in result.model.inputs]
                 for modality in ablate:
@@ -133,6 +136,38 @@ def compare_models(
                 )
             rows.append(row)
     return pd.DataFrame(rows).set_index("method"), results
+
+
+def train_seeds(
+    build, data, seeds, epochs: int = 10, learning_rate: float = 1e-3, bar=None, name: str = "",
+    runner=None, **fit_options,
+):  # fmt: skip
+    """Train ``build()`` once per seed, each run re-seeded (``mmtutor.setup(seed)``) and
+    fitted by :func:`train_and_evaluate`; yields each run's :class:`TrainResult`.
+
+    With several seeds the runs share one :class:`~mmtutor.training.Restartable`: the same
+    weights as a new model per seed, bit for bit, but TensorFlow traces the training step
+    once instead of once per seed. Each result keeps its own model. ``runner``: a
+    ``Restartable`` of ``build`` compiled with ``learning_rate`` to use (and share with
+    other calls, e.g. one per label budget) instead of a new one.
+    """
+    from mmtutor.config import setup
+    from mmtutor.training.fit import Restartable, compile_classifier, fit_and_test
+
+    seeds = _check_seeds(seeds)
+    if runner is None and len(seeds) > 1:
+        runner = Restartable(build, lambda m: compile_classifier(m, learning_rate))
+    for seed in seeds:
+        if bar is not None:
+            bar.next(f"{name}, seed {seed}")
+        if runner is None:
+            setup(seed=seed, verbose=False)
+            yield train_and_evaluate(build(), data, epochs=epochs, learning_rate=learning_rate,
+                                     **fit_options)  # fmt: skip
+        else:
+            result = fit_and_test(runner.start(seed), data, epochs=epochs, **fit_options)
+            result.model = runner.keep()
+            yield result
 
 
 def _check_seeds(seeds) -> list[int]:

@@ -151,9 +151,13 @@ def train_student(
     Example:
         >>> result = train_student(student, data, teacher_logits, temperature=4.0)  # doctest: +SKIP
     """
-    from mmtutor.evaluation import predict_classes
-    from mmtutor.training import TrainResult
+    y, teacher_logits = _student_targets(data, teacher_logits, labelled)
+    distiller = _compile_distiller(Distiller(student, temperature, alpha), learning_rate)
+    return _fit_student(distiller, data, y, teacher_logits, epochs, batch_size)
 
+
+def _student_targets(data, teacher_logits, labelled):
+    """The hard labels (the teacher's arg-max where unlabelled) and the teacher's logits."""
     teacher_logits = np.asarray(teacher_logits, dtype="float32")
     y = np.asarray(data.train.y)
     if teacher_logits.ndim != 2 or len(teacher_logits) != len(y):
@@ -168,9 +172,21 @@ def train_student(
                 f"labelled must be a boolean mask of shape {y.shape}, got {labelled.shape}"
             )
         y = np.where(labelled, y, np.argmax(teacher_logits, axis=1)).astype(y.dtype)
-    names = [t.name for t in student.inputs]
-    distiller = Distiller(student, temperature, alpha)
+    return y, teacher_logits
+
+
+def _compile_distiller(distiller, learning_rate: float):
     distiller.compile(optimizer=keras.optimizers.Adam(learning_rate), metrics=["accuracy"])
+    return distiller
+
+
+def _fit_student(distiller, data, y, teacher_logits, epochs, batch_size):
+    """Fit a compiled :class:`Distiller` and evaluate its student (:func:`train_student`)."""
+    from mmtutor.evaluation import predict_classes
+    from mmtutor.training import TrainResult
+
+    student = distiller.student
+    names = [t.name for t in student.inputs]
     start = time.perf_counter()
     history = distiller.fit(data.train.inputs(names), (y, teacher_logits), epochs=epochs,
                             batch_size=batch_size, verbose=0)  # fmt: skip
@@ -217,9 +233,11 @@ def compare_students(make_student, data, teachers: dict, seeds=0, **options):
             teacher = {"teacher_logits": np.zeros((len(data.train.y), classes), "float32"),
                        "temperature": 1.0, "alpha": 1.0}  # fmt: skip
         runs = []
-        for seed in seeds:
-            setup(seed=int(seed), verbose=False)
+        if len(seeds) == 1:
+            setup(seed=int(seeds[0]), verbose=False)
             runs.append(train_student(make_student(), data, **teacher, **options))
+        else:  # one trace for every seed, the same weights as a new student per seed
+            runs = _students_restarted(make_student, data, teacher, seeds, **options)
         results[name] = runs[0]
         results[name].runs = runs
         accuracies = [r.test_accuracy for r in runs]
@@ -227,3 +245,20 @@ def compare_students(make_student, data, teachers: dict, seeds=0, **options):
         if len(seeds) > 1:
             rows[name]["std"] = round(float(np.std(accuracies, ddof=1)), 3)
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("student"), results
+
+
+def _students_restarted(make_student, data, teacher: dict, seeds, epochs: int = 10,
+                        batch_size: int = 64, learning_rate: float = 1e-3) -> list:  # fmt: skip
+    """:func:`train_student` once per seed through one :class:`~mmtutor.training.Restartable`."""
+    from mmtutor.training import Restartable
+
+    teacher = {"temperature": 4.0, "alpha": 0.5} | dict(teacher)  # train_student's defaults
+    y, logits = _student_targets(data, teacher.pop("teacher_logits"), teacher.pop("labelled", None))
+    runner = Restartable(lambda: Distiller(make_student(), **teacher),
+                         lambda d: _compile_distiller(d, learning_rate))  # fmt: skip
+    runs = []
+    for seed in seeds:
+        run = _fit_student(runner.start(seed), data, y, logits, epochs, batch_size)
+        run.model = runner.keep().student
+        runs.append(run)
+    return runs

@@ -27,7 +27,7 @@ from keras import layers
 from mmtutor import fusion as fusion_layers
 from mmtutor.data import DIGIT_ATTRIBUTES
 from mmtutor.models import model_inputs
-from mmtutor.training import TrainResult
+from mmtutor.training import Restartable, TrainResult
 
 __all__ = [
     "MultitaskResult",
@@ -247,12 +247,24 @@ def train_multitask(
     main = outputs[0] if main is None else main
     if main not in outputs:
         raise ValueError(f"main must be one of the outputs {outputs}, got {main!r}")
-    names = [t.name for t in model.inputs]
+    _compile_multitask(model, weights, learning_rate)
+    return _fit_multitask(model, data, targets, main, epochs, batch_size, validate)
+
+
+def _compile_multitask(model, weights: dict, learning_rate: float):
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
-        loss={o: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for o in outputs},
+        loss={o: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for o in weights},
         loss_weights=weights,
     )
+    return model
+
+
+def _fit_multitask(model, data, targets, main, epochs, batch_size, validate) -> MultitaskResult:
+    """Fit a compiled multitask model and evaluate every output (:func:`train_multitask`)."""
+    outputs = list(model.output)
+    main = outputs[0] if main is None else main
+    names = [t.name for t in model.inputs]
     start = time.perf_counter()
     validation = None
     if validate:
@@ -320,12 +332,24 @@ def compare_multitask(
         missing = [t for t in weights if t not in num_classes]
         if missing:
             raise ValueError(f"task set {name!r} uses tasks {missing} with no num_classes")
+
+        def build(weights=weights, index=index):
+            return build_multitask_model(make_encoders(), {t: num_classes[t] for t in weights},
+                                         head_units=head_units, name=f"multitask_{index}")  # fmt: skip
+
         runs = []
-        for seed in seeds:
-            setup(seed=int(seed), verbose=False)
-            model = build_multitask_model(make_encoders(), {t: num_classes[t] for t in weights},
-                                          head_units=head_units, name=f"multitask_{index}")  # fmt: skip
-            runs.append(train_multitask(model, data, targets, weights, **fit_options))
+        if len(seeds) == 1:
+            setup(seed=int(seeds[0]), verbose=False)
+            runs.append(train_multitask(build(), data, targets, weights, **fit_options))
+        else:  # one trace for every seed, the same weights as a new model per seed
+            options = {"epochs": 10, "batch_size": 64, "validate": False} | fit_options
+            rate = options.pop("learning_rate", 1e-3)
+            runner = Restartable(build, lambda m, w=weights, r=rate: _compile_multitask(m, w, r))
+            for seed in seeds:
+                model = runner.start(seed)
+                run = _fit_multitask(model, data, targets, None, **options)
+                run.model = runner.keep()
+                runs.append(run)
         results[name] = runs[0]
         results[name].runs = runs
         rows[name] = {t: round(float(np.mean([r.task_accuracy[t] for r in runs])), 3)

@@ -198,8 +198,9 @@ def compare_label_budgets(
 ):
     """Learning curves: train each method of ``builders`` (name -> function returning a
     fresh classifier) with the labels of each ``fraction`` of the training split
-    (:func:`label_budget`, the same subset for every method and seed), through
-    :func:`mmtutor.training.compare_models`.
+    (:func:`label_budget`, the same subset for every method and seed), as
+    :func:`mmtutor.training.compare_models` does (re-seeded per run; one traced model per
+    method serves every budget and seed, :class:`mmtutor.training.Restartable`).
 
     ``probes`` (name -> encoder) adds *frozen* encoders read by a linear probe
     (:func:`mmtutor.transfer.probe_accuracy`: a logistic regression on the embeddings,
@@ -224,7 +225,7 @@ def compare_label_budgets(
     import pandas as pd
 
     from mmtutor.evaluation import embed
-    from mmtutor.training import compare_models
+    from mmtutor.training import Restartable, compile_classifier, train_seeds
     from mmtutor.transfer.imbalance import probe_accuracy
 
     fractions = tuple(fractions)
@@ -245,6 +246,12 @@ def compare_label_budgets(
         modality = encoder.inputs[0].name
         embedded[name] = {split: embed(encoder, getattr(data, split).x[modality])
                           for split in ("train", "test")}  # fmt: skip
+    default_rate = fit_options.pop("learning_rate", 1e-3)
+    rates = {name: learning_rates.get(name, default_rate) for name in builders}
+    # one traced model per method for every budget and seed (Restartable): the same weights
+    # as a new model per run, bit for bit
+    runners = {name: Restartable(build, lambda m, r=rates[name]: compile_classifier(m, r))
+               for name, build in builders.items()}  # fmt: skip
     table, results = {}, {}
     for fraction in fractions:
         subset = label_budget(data, fraction, subset_seed)
@@ -256,13 +263,11 @@ def compare_label_budgets(
             results[fraction][name] = SimpleNamespace(**vars(run), runs=[run])
             table.setdefault(name, {})[fraction] = round(accuracy, 3)
         for name, build in builders.items():
-            options = dict(fit_options)
-            if name in learning_rates:
-                options["learning_rate"] = learning_rates[name]
-            _, result = compare_models({name: build}, subset, epochs=epochs_of[fraction],
-                                       seeds=seeds, **options)  # fmt: skip
-            results[fraction][name] = result[name]
-            runs = result[name].runs or [result[name]]
+            runs = list(train_seeds(build, subset, seeds, epochs=epochs_of[fraction],
+                                    learning_rate=rates[name], runner=runners[name],
+                                    **fit_options))  # fmt: skip
+            runs[0].runs = runs
+            results[fraction][name] = runs[0]
             table.setdefault(name, {})[fraction] = round(
                 float(np.mean([r.test_accuracy for r in runs])), 3
             )
