@@ -1,6 +1,7 @@
 """Restartable: one compiled model trained once per seed must give, bit for bit, what a new
 model per run gives, in itself and inside every comparison helper that uses it."""
 
+import inspect
 from types import SimpleNamespace
 
 import keras
@@ -11,6 +12,8 @@ from keras import layers
 import mmtutor
 
 mmtutor.setup(seed=0, verbose=False)
+
+from copy_check import exec_copy  # noqa: E402
 
 from mmtutor import transfer  # noqa: E402
 from mmtutor.data.mmdigits import Split  # noqa: E402
@@ -142,3 +145,14 @@ def test_label_budgets_share_one_traced_model_and_equal_new_models():
         run = results[fraction]["m"]
         assert run.history == alone.history
         np.testing.assert_array_equal(run.test_predictions, alone.test_predictions)
+
+
+def test_shown_source_runs_when_copied_with_keras_and_numpy_only():
+    namespace = exec_copy(inspect.getsource(Restartable), {"keras": keras, "np": np})
+    d = toy()
+    mmtutor.setup(seed=1, verbose=False)
+    model = compile_classifier(build(), 0.01)
+    model.fit(d.train.x["a"], d.train.y, epochs=2, batch_size=32, verbose=0)
+    runner = namespace["Restartable"](build, lambda m: compile_classifier(m, 0.01))
+    runner.start(1).fit(d.train.x["a"], d.train.y, epochs=2, batch_size=32, verbose=0)
+    assert_same(values(runner.keep().variables), values(model.variables))

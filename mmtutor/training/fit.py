@@ -151,20 +151,25 @@ class Restartable:
     for the same trace again and again. A ``Restartable`` compiles one model and, for each run,
     :meth:`start` makes it exactly the model a new run would begin with:
 
-    - it re-seeds (``mmtutor.setup(seed)``) and builds a new model, as the run would;
+    - it re-seeds (``keras.utils.set_random_seed(seed)``, what ``mmtutor.setup(seed)`` does to
+      the generators) and builds a new model, as the run would;
     - it copies *every* variable of that new model into the compiled one: the weights and the
       random-generator states of dropout or augmentation layers (``model.variables``);
     - it restores the optimizer's blank state (step 0, zero moments).
 
     Fitting the returned model then gives the same weights, bit for bit, as compiling and
-    fitting the new model (``tests/test_training.py`` checks it), without a new trace.
+    fitting the new model (``tests/test_restartable.py`` checks it), without a new trace.
     :meth:`keep` hands back that new model holding the trained state, so each run keeps a
-    model of its own while the compiled one is restarted for the next.
+    model of its own while the compiled one is restarted for the next. Only Keras and NumPy
+    are used: the class runs as shown (call ``mmtutor.setup`` once first, for op determinism).
 
     Args:
-        build: a function returning a new, uncompiled model (the same architecture each call).
+        build: a function returning a new, uncompiled model (the same architecture each call)
+            with its weights created (a subclassed model: called once on a small batch).
         compile: a function compiling a model in place and returning it, e.g.
             ``lambda m: compile_classifier(m, 1e-3)``.
+        options: keyword arguments of ``build`` for the first model; :meth:`start` takes
+            its own (e.g. a seed the model stores, or a temperature).
 
     Example:
         >>> runner = Restartable(build, compile_classifier)  # doctest: +SKIP
@@ -173,49 +178,47 @@ class Restartable:
         ...     models.append(runner.keep())
     """
 
-    def __init__(self, build, compile):
+    def __init__(self, build, compile, **options):
         if not callable(build) or not callable(compile):
             raise TypeError(
                 "Restartable expects two functions, build() -> new model and compile(model) "
                 f"-> model, got {type(build).__name__} and {type(compile).__name__}"
             )
         self.build, self.compile = build, compile
-        self.model = compile(build())
+        self.model = compile(build(**options))
         self.model.optimizer.build(self.model.trainable_variables)
-        self._blank = [v.numpy() for v in self.model.optimizer.variables]
-        self._new = None
+        self.blank = [np.array(v) for v in self.model.optimizer.variables]
+        self.new = None
 
-    def start(self, seed: int) -> keras.Model:
-        """Re-seed, build a new model and give the compiled one its initial state; returns
-        the compiled model, ready to ``fit``."""
-        from mmtutor.config import setup
-
-        setup(seed=int(seed), verbose=False)
-        self._new = self.build()
-        _assign(self.model.variables, self._new.variables, "the new model's variables")
-        _assign(self.model.optimizer.variables, self._blank, "the blank optimizer state")
+    def start(self, seed: int, /, **options) -> keras.Model:
+        """Re-seed, build a new model (``build(**options)``) and give the compiled one its
+        initial state; returns the compiled model, ready to ``fit``."""
+        keras.utils.set_random_seed(int(seed))
+        self.new = self.build(**options)
+        self.copy(self.model.variables, self.new.variables, "the new model's variables")
+        self.copy(self.model.optimizer.variables, self.blank, "the blank optimizer state")
         return self.model
 
     def keep(self) -> keras.Model:
         """The model :meth:`start` built, compiled, holding the compiled model's current
         (trained) variables and optimizer state: the run's own model."""
-        if self._new is None:
+        if self.new is None:
             raise RuntimeError("keep() needs a run: call start(seed) first")
-        new, self._new = self.compile(self._new), None
+        new, self.new = self.compile(self.new), None
         new.optimizer.build(new.trainable_variables)
-        _assign(new.variables, self.model.variables, "the trained variables")
-        _assign(new.optimizer.variables, self.model.optimizer.variables, "the optimizer state")
+        self.copy(new.variables, self.model.variables, "the trained variables")
+        self.copy(new.optimizer.variables, self.model.optimizer.variables, "the optimizer state")
         return new
 
-
-def _assign(targets, sources, what: str) -> None:
-    """Assign each of ``sources`` to the variable of ``targets`` in the same position."""
-    targets, sources = list(targets), list(sources)
-    shapes = [tuple(t.shape) for t in targets], [tuple(np.shape(s)) for s in sources]
-    if shapes[0] != shapes[1]:
-        raise ValueError(
-            f"cannot restart: {what} have shapes {shapes[1]}, the compiled model's "
-            f"{shapes[0]} (build() must return the same architecture each call)"
-        )
-    for target, source in zip(targets, sources, strict=True):
-        target.assign(source)
+    @staticmethod
+    def copy(targets, sources, what: str) -> None:
+        """Assign each of ``sources`` to the variable of ``targets`` in the same position."""
+        targets, sources = list(targets), list(sources)
+        shapes = [tuple(t.shape) for t in targets], [tuple(np.shape(s)) for s in sources]
+        if shapes[0] != shapes[1]:
+            raise ValueError(
+                f"cannot restart: {what} have shapes {shapes[1]}, the compiled model's "
+                f"{shapes[0]} (build() must return the same architecture each call)"
+            )
+        for target, source in zip(targets, sources, strict=True):
+            target.assign(source)
