@@ -156,3 +156,26 @@ def test_shown_source_runs_when_copied_with_keras_and_numpy_only():
     runner = namespace["Restartable"](build, lambda m: compile_classifier(m, 0.01))
     runner.start(1).fit(d.train.x["a"], d.train.y, epochs=2, batch_size=32, verbose=0)
     assert_same(values(runner.keep().variables), values(model.variables))
+
+
+def test_runners_shared_between_calls_equal_new_models_and_never_mix_architectures():
+    first, second = toy(seed=0), toy(seed=1)  # two datasets of one shape
+
+    def dropout(rate):  # the rate is configuration, not a variable: another architecture
+        def make():
+            a = keras.Input((4,), name="a")
+            return keras.Model(a, layers.Dense(4)(layers.Dropout(rate)(layers.Dense(8)(a))))
+
+        return make
+
+    options = {"epochs": 2, "batch_size": 32, "validate": False}
+    runners = {}
+    shared = [compare_models({"m": build, "d": dropout(rate)}, data, runners=runners, **options)[1]
+              for data, rate in ((first, 0.1), (second, 0.5))]  # fmt: skip
+    alone = [compare_models({"m": build, "d": dropout(rate)}, data, **options)[1]
+             for data, rate in ((first, 0.1), (second, 0.5))]  # fmt: skip
+    assert len(runners) == 3  # "m" once for both datasets, "d" once per dropout rate
+    for got, expected in zip(shared, alone, strict=True):
+        for name in ("m", "d"):
+            assert got[name].history == expected[name].history
+            assert_same(values(got[name].model.variables), values(expected[name].model.variables))

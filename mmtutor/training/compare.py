@@ -67,6 +67,7 @@ def compare_models(
     epochs: int = 10,
     seeds: int | list[int] | tuple[int, ...] = 0,
     ablate: list[str] | tuple[str, ...] = (),
+    runners: dict | None = None,
     **fit_options,
 ):
     """Train one model per entry of ``builders`` (name -> function returning a fresh,
@@ -79,6 +80,12 @@ def compare_models(
     For every modality in ``ablate``, the table also gives the test accuracy with that
     modality zeroed at test time (:func:`mmtutor.evaluation.ablate`; a model that does not
     take it is left blank).
+
+    ``runners``: a dict shared by several calls that train the same architectures (e.g. one
+    call per dataset of one shape, notebook 09): each name's traced model
+    (:class:`~mmtutor.training.Restartable`) is kept there and restarted by the next call
+    instead of traced again. Each run still starts from the model its builder returns
+    (every variable copied), so the results are those of a new model, bit for bit.
 
     Returns:
         ``(table, results)``: a pandas DataFrame indexed by name (parameters, epochs,
@@ -94,6 +101,7 @@ def compare_models(
     from mmtutor.evaluation import ablate as ablate_inputs
     from mmtutor.evaluation import model_accuracy
     from mmtutor.progress import steps
+    from mmtutor.training.fit import Restartable, compile_classifier
 
     if not isinstance(builders, dict) or not builders or not all(map(callable, builders.values())):
         raise ValueError(
@@ -108,8 +116,15 @@ def compare_models(
     with steps(len(builders) * len(seeds), "compare_models") as bar:  # progress, not output
         for name, build in builders.items():
             runs, without = [], {m: [] for m in ablate}
+            runner = None
+            if runners is not None:  # shared only by the same architecture and learning rate
+                rate = float(fit_options.get("learning_rate", 1e-3))
+                key = (name, rate, architecture(build()))
+                if key not in runners:
+                    runners[key] = Restartable(build, lambda m, r=rate: compile_classifier(m, r))
+                runner = runners[key]
             for result in train_seeds(build, data, seeds, epochs=epochs, bar=bar, name=name,
-                                      **fit_options):  # fmt: skip
+                                      runner=runner, **fit_options):  # fmt: skip
                 runs.append(result)
                 names = [t.name for t in result.model.inputs]
                 for modality in ablate:
@@ -148,8 +163,9 @@ def train_seeds(
     With several seeds the runs share one :class:`~mmtutor.training.Restartable`: the same
     weights as a new model per seed, bit for bit, but TensorFlow traces the training step
     once instead of once per seed. Each result keeps its own model. ``runner``: a
-    ``Restartable`` of ``build`` compiled with ``learning_rate`` to use (and share with
-    other calls, e.g. one per label budget) instead of a new one.
+    ``Restartable`` compiled with ``learning_rate``, of ``build`` or of a builder of the same
+    architecture, to use (and share with other calls, e.g. one per label budget) instead of
+    a new one; its runs start from the models ``build`` returns.
     """
     from mmtutor.config import setup
     from mmtutor.training.fit import Restartable, compile_classifier, fit_and_test
@@ -157,6 +173,8 @@ def train_seeds(
     seeds = _check_seeds(seeds)
     if runner is None and len(seeds) > 1:
         runner = Restartable(build, lambda m: compile_classifier(m, learning_rate))
+    if runner is not None:
+        runner.build = build  # each run starts from the model this builder returns
     for seed in seeds:
         if bar is not None:
             bar.next(f"{name}, seed {seed}")
@@ -168,6 +186,35 @@ def train_seeds(
             result = fit_and_test(runner.start(seed), data, epochs=epochs, **fit_options)
             result.model = runner.keep()
             yield result
+
+
+def architecture(model) -> str:
+    """What two builds of a model must share for one traced model to serve both: each layer's
+    class and configuration (without its name, which Keras numbers per build), in order, and
+    the shapes of the variables. Values that live in variables (weights, adapted
+    normalisation statistics, random-generator states) may differ: a restart copies them."""
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in sorted(value.items()) if k != "name"}
+        if isinstance(value, list | tuple):
+            return [strip(v) for v in value]
+        return value
+
+    def leaves(layer):
+        children = getattr(layer, "layers", None)
+        if children:
+            for child in children:
+                yield from leaves(child)
+        else:
+            try:
+                config = strip(layer.get_config())
+            except NotImplementedError:
+                config = None
+            yield type(layer).__name__, config
+
+    shapes = [tuple(v.shape) for v in model.variables]
+    return repr((list(leaves(model)), shapes))
 
 
 def _check_seeds(seeds) -> list[int]:
