@@ -119,7 +119,7 @@ def compare_models(
             runner = None
             if runners is not None:  # shared only by the same architecture and learning rate
                 rate = float(fit_options.get("learning_rate", 1e-3))
-                key = (name, rate, architecture(build()))
+                key = (name, rate, _architecture(build()))
                 if key not in runners:
                     runners[key] = Restartable(build, lambda m, r=rate: compile_classifier(m, r))
                 runner = runners[key]
@@ -188,7 +188,7 @@ def train_seeds(
             yield result
 
 
-def architecture(model) -> str:
+def _architecture(model) -> str:
     """What two builds of a model must share for one traced model to serve both: each layer's
     class and configuration (without its name, which Keras numbers per build), in order, and
     the shapes of the variables. Values that live in variables (weights, adapted
