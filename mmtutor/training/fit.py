@@ -10,9 +10,9 @@ import numpy as np
 
 __all__ = [
     "Restartable",
-    "fit_and_test",
     "TrainResult",
     "compile_classifier",
+    "fit_and_test",
     "format_seconds",
     "train_and_evaluate",
 ]

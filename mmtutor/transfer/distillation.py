@@ -252,7 +252,7 @@ def _students_restarted(make_student, data, teacher: dict, seeds, epochs: int = 
     """:func:`train_student` once per seed through one :class:`~mmtutor.training.Restartable`."""
     from mmtutor.training import Restartable
 
-    teacher = {"temperature": 4.0, "alpha": 0.5} | dict(teacher)  # train_student's defaults
+    teacher = dict(teacher)  # temperature and alpha, if given, go to the Distiller
     y, logits = _student_targets(data, teacher.pop("teacher_logits"), teacher.pop("labelled", None))
     runner = Restartable(lambda: Distiller(make_student(), **teacher),
                          lambda d: _compile_distiller(d, learning_rate))  # fmt: skip
