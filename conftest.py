@@ -54,41 +54,44 @@ def _needs_real_data(notebook: Path) -> bool:
     return bool(meta.get("mmtutor", {}).get("needs_real_data", False))
 
 
-#: Seconds the slowest test files took (``pytest -n 2 --dist loadfile --durations=0`` here on
-#: the quiet 2-core CPU, summed per file; 09 after its shared runners, from its run alone).
-#: Used only to ORDER the files for the two xdist
+#: Seconds the slowest test files took (``pytest -n 3 --dist loadfile --durations=0`` here on
+#: the quiet 2-core CPU, an empty model cache, summed per file).
+#: Used only to ORDER the files for the xdist
 #: workers, longest first, so that no long file starts last; only the order matters, and a
 #: stale or missing entry makes the order less good, never a result different. Files not
 #: listed (most unit tests, doctests) take a few seconds each.
 SLOW_FILES: dict[str, float] = {
-    "notebooks/15_capstone_real_data.ipynb": 142,
-    "notebooks/11_translation_generation_alignment.ipynb": 122,
-    "notebooks/16_scaling_deployment.ipynb": 119,
-    "notebooks/12_transfer_multitask_colearning.ipynb": 117,
-    "notebooks/06_late_fusion.ipynb": 71,
-    "notebooks/05_early_fusion.ipynb": 64,
-    "notebooks/10_contrastive_alignment_retrieval.ipynb": 62,
-    "notebooks/13_missing_noisy_modalities.ipynb": 56,
-    "notebooks/07_intermediate_fusion.ipynb": 54,
-    "notebooks/09_controlled_interactions.ipynb": 50,
-    "notebooks/04_audio_encoders.ipynb": 48,
-    "notebooks/08_attention_graph_fusion.ipynb": 43,
-    "notebooks/03_text_encoders.ipynb": 38,
-    "notebooks/02_image_encoders.ipynb": 34,
-    "notebooks/14_evaluation_interpretability.ipynb": 31,
-    "tests/test_fusion_07_08_helpers.py": 31,
-    "tests/test_transfer.py": 30,
-    "tests/test_training.py": 23,
-    "tests/test_restartable.py": 22,
-    "tests/test_export.py": 21,
-    "tests/test_training_plotting.py": 18,
-    "tests/test_scaling.py": 18,
-    "tests/test_model_cache.py": 17,
-    "tests/test_multiworker.py": 16,
-    "notebooks/00_welcome.ipynb": 15,
-    "tests/test_data.py": 15,
-    "tests/test_alignment.py": 14,
-    "tests/test_data_real.py": 14,
+    "notebooks/15_capstone_real_data.ipynb": 175,
+    "notebooks/12_transfer_multitask_colearning.ipynb": 172,
+    "notebooks/16_scaling_deployment.ipynb": 152,
+    "notebooks/11_translation_generation_alignment.ipynb": 152,
+    "notebooks/06_late_fusion.ipynb": 97,
+    "notebooks/13_missing_noisy_modalities.ipynb": 80,
+    "notebooks/10_contrastive_alignment_retrieval.ipynb": 77,
+    "notebooks/07_intermediate_fusion.ipynb": 76,
+    "notebooks/09_controlled_interactions.ipynb": 70,
+    "notebooks/05_early_fusion.ipynb": 69,
+    "notebooks/08_attention_graph_fusion.ipynb": 62,
+    "notebooks/04_audio_encoders.ipynb": 55,
+    "notebooks/03_text_encoders.ipynb": 52,
+    "tests/test_fusion_07_08_helpers.py": 49,
+    "tests/test_transfer.py": 48,
+    "tests/test_restartable.py": 43,
+    "notebooks/02_image_encoders.ipynb": 43,
+    "notebooks/14_evaluation_interpretability.ipynb": 32,
+    "tests/test_training_plotting.py": 31,
+    "tests/test_training.py": 31,
+    "tests/test_export.py": 31,
+    "tests/test_scaling.py": 27,
+    "tests/test_data.py": 26,
+    "tests/test_model_cache.py": 25,
+    "tests/test_multiworker.py": 24,
+    "tests/test_alignment.py": 21,
+    "tests/test_fusion.py": 17,
+    "notebooks/00_welcome.ipynb": 17,
+    "tests/test_evaluation_metrics.py": 14,
+    "tests/test_data_real.py": 12,
+    "tests/test_fusion_formulas.py": 10,
     "notebooks/01_preprocessing.ipynb": 10,
 }
 
