@@ -249,6 +249,11 @@ def test_compare_multitask_keeps_every_runs_predictions():
     with pytest.raises(ValueError, match=r"uses tasks \['speaker'\] with no num_classes"):
         transfer.compare_multitask(lambda: [build_vector_encoder(4, "a")], d,
                                    {"x": {"speaker": 1.0}}, {"digit": 4}, None)  # fmt: skip
+    for seeds in (0, (0, 1)):  # a new model per run, and one restarted model for both seeds
+        with pytest.raises(ValueError, match="epochs must be a positive integer, got 0"):
+            transfer.compare_multitask(lambda: [build_vector_encoder(4, "a")], d, sets,
+                                       {"digit": 4, "parity": 2}, lambda s: {"digit": s.y, "parity": s.y % 2},
+                                       seeds=seeds, epochs=0)  # fmt: skip
 
 
 def test_multitask_builders_reject_bad_arguments():

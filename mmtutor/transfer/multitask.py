@@ -17,6 +17,7 @@ task adds its own classifier and its own loss; the training loss is the weighted
 
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass, field
 
@@ -342,8 +343,11 @@ def compare_multitask(
             setup(seed=int(seeds[0]), verbose=False)
             runs.append(train_multitask(build(), data, targets, weights, **fit_options))
         else:  # one trace for every seed, the same weights as a new model per seed
-            options = {"epochs": 10, "batch_size": 64, "validate": False} | fit_options
-            rate = options.pop("learning_rate", 1e-3)
+            options = _FIT_DEFAULTS | fit_options  # train_multitask's own defaults
+            epochs = options["epochs"]
+            if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+                raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+            rate = options.pop("learning_rate")
             runner = Restartable(build, lambda m, w=weights, r=rate: _compile_multitask(m, w, r))
             for seed in seeds:
                 model = runner.start(seed)
@@ -356,6 +360,15 @@ def compare_multitask(
                       for t in weights}  # fmt: skip
     columns = list(dict.fromkeys(t for w in task_sets.values() for t in w))
     return pd.DataFrame.from_dict(rows, orient="index")[columns].rename_axis("tasks"), results
+
+
+#: the fit options of :func:`train_multitask` and their defaults, read from its signature
+#: (the restart path of :func:`compare_multitask` fits with the same ones)
+_FIT_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(train_multitask).parameters.items()
+    if name in ("epochs", "batch_size", "learning_rate", "validate")
+}
 
 
 def task_results(results: dict, task: str) -> dict:
