@@ -5,9 +5,8 @@ kernel and imports TensorFlow, Keras and mmtutor before its first lesson cell. T
 measures that start (a fresh kernel running a notebook's Setup imports, ``--repeats``
 times, the median), multiplies it by the number of notebooks and divides by the number of
 pytest-xdist workers or of CPU cores, whichever is smaller (kernel starts are CPU-bound: a
-third worker on two cores does not start kernels faster), then runs the README's test
-command (read from between its ``<!-- test-command -->`` markers) and prints both and
-their ratio.
+third worker on two cores does not start kernels faster), then runs the README's test command (read from between its
+``<!-- test-command -->`` markers) and prints both and their ratio.
 
     python benchmarks/suite_time.py                 # measure the floor, run the suite
     python benchmarks/suite_time.py --suite-seconds 560   # floor only, ratio to a known time

@@ -113,14 +113,10 @@ def fit_and_test(
     )
 
 
-def _check_epochs(epochs) -> None:
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-
-
 def _check_fit(model, data, epochs) -> list[str]:
     """The model's input names, after checking ``epochs`` and that ``data`` has them."""
-    _check_epochs(epochs)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     names = [t.name for t in model.inputs]
     missing = [n for n in names if n not in data.train.x]
     if missing:

@@ -29,7 +29,6 @@ from mmtutor import fusion as fusion_layers
 from mmtutor.data import DIGIT_ATTRIBUTES
 from mmtutor.models import model_inputs
 from mmtutor.training import Restartable, TrainResult
-from mmtutor.training.fit import _check_epochs
 
 __all__ = [
     "MultitaskResult",
@@ -237,7 +236,8 @@ def train_multitask(
         >>> result = train_multitask(model, data, targets, {"digit": 1.0, "parity": 0.5})  # doctest: +SKIP
         >>> result.task_accuracy  # doctest: +SKIP
     """
-    _check_epochs(epochs)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if not isinstance(model.output, dict):
         raise TypeError("model must have a dict of named outputs (one per task)")
     outputs = list(model.output)
@@ -344,7 +344,9 @@ def compare_multitask(
             runs.append(train_multitask(build(), data, targets, weights, **fit_options))
         else:  # one trace for every seed, the same weights as a new model per seed
             options = _FIT_DEFAULTS | fit_options  # train_multitask's own defaults
-            _check_epochs(options["epochs"])
+            epochs = options["epochs"]
+            if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+                raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
             rate = options.pop("learning_rate")
             runner = Restartable(build, lambda m, w=weights, r=rate: _compile_multitask(m, w, r))
             for seed in seeds:
