@@ -174,3 +174,30 @@ def test_unimodal_baselines_builds_the_kind_build_encoder_picks_for_the_inputs(m
         encoder = result.model.get_layer("image_encoder")
         names = [la.name for la in encoder.layers]
         assert (layer in names) if layer else ("flatten" not in names), (kind, names)
+
+
+def test_test_loss_and_accuracy_are_what_keras_evaluate_returns(unimodal):
+    # train_and_evaluate computes the test figures from predict_on_batch on evaluate's own
+    # batches of 32 (faster for small models); they must be evaluate's floats, bit for bit,
+    # on the whole test split and on 77 examples (2 full batches + a partial one of 13).
+    import keras
+
+    from mmtutor.training import compile_classifier
+    from mmtutor.training.fit import _test_loss_and_accuracy
+
+    data, trained = unimodal
+    for modality, model in trained.items():
+        for n in (77, len(data.test.y)):
+            x = {modality: data.test.x[modality][:n]}
+            y = data.test.y[:n]
+            expected = model.evaluate(x, y, verbose=0)
+            assert _test_loss_and_accuracy(model, x, y) == (expected[0], expected[1])
+    # another loss: evaluate itself, not the shortcut
+    model = next(iter(trained.values()))
+    compile_classifier(model)
+    model.compile(loss=keras.losses.CategoricalHinge(), metrics=["accuracy"])
+    x, y = data.test.inputs([model.inputs[0].name]), data.test.y
+    y_onehot = np.eye(2)[y]
+    assert _test_loss_and_accuracy(model, x, y_onehot) == tuple(
+        model.evaluate(x, y_onehot, verbose=0)
+    )
