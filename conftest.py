@@ -21,6 +21,9 @@ REPO = Path(__file__).resolve().parent
 # Trained models shared by the notebooks of one test run (mmtutor.training.cache): kept in the
 # repository (git-ignored), not in the user's cache; keys change with any change of the code.
 os.environ.setdefault("MMTUTOR_MODEL_CACHE", str(REPO / ".cache" / "models"))
+# MM-Digits as load_mmdigits builds it, built once per argument set for the whole run
+# (mmtutor.data.cache; off outside the test suite, where notebooks build their data).
+os.environ.setdefault("MMTUTOR_DATASET_CACHE", str(REPO / ".cache" / "datasets"))
 REAL_DATA_REASON = (
     "needs the real data: set MMTUTOR_DATA to a folder with mnist/t10k-*.gz and "
     "fsdd/recordings/*.wav (CI uses ../shared/data)"

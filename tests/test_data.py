@@ -33,7 +33,9 @@ def test_shapes_dtypes_and_ranges(data):
         assert not np.isnan(split.x["audio"]).any()
 
 
-def test_same_seed_identical_other_seed_different(data):
+def test_same_seed_identical_other_seed_different(data, monkeypatch):
+    # built here, never read from the test suite's dataset cache (the fixture may be)
+    monkeypatch.setenv("MMTUTOR_DATASET_CACHE", "")
     again = load_mmdigits(seed=0)
     for m in ("image", "audio", "text"):
         np.testing.assert_array_equal(data.train.x[m], again.train.x[m])

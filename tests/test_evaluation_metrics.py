@@ -100,6 +100,12 @@ def _macro_f1_by_hand(t: np.ndarray, q: np.ndarray, k: int) -> float:
     return float(np.mean(scores))
 
 
+def _accuracy_by_hand(t: np.ndarray, q: np.ndarray) -> float:
+    """The fraction of hits, as ``metrics.accuracy_score`` (checked against it below) but
+    without its per-call input validation, which a loop of thousands of resamples pays."""
+    return float(np.mean(t == q))
+
+
 def _brute_force_interval(statistic, arrays, n_resamples, level, seed):
     rng = np.random.default_rng(seed + 12345)  # other draws than the code under test
     n = len(arrays[0])
@@ -112,13 +118,15 @@ def _brute_force_interval(statistic, arrays, n_resamples, level, seed):
 
 def test_bootstrap_ci_agrees_with_a_brute_force_resampling_loop():
     y, p = _random_case(6, 4, 300)
-    for metric, fn in (
-        ("accuracy", metrics.accuracy_score),
-        ("macro_f1", lambda t, q: _macro_f1_by_hand(t, q, 4)),
+    macro = lambda t, q: _macro_f1_by_hand(t, q, 4)  # noqa: E731
+    for metric, fn, by_hand in (
+        ("accuracy", metrics.accuracy_score, _accuracy_by_hand),
+        ("macro_f1", macro, macro),
     ):
         estimate, low, high = ev.bootstrap_ci(y, p, metric=metric, n_resamples=1000)
         assert estimate == pytest.approx(fn(y, p))
-        expected = _brute_force_interval(fn, (y, p), 2000, 0.95, 0)
+        assert by_hand(y, p) == fn(y, p)  # the loop's statistic is the metric itself
+        expected = _brute_force_interval(by_hand, (y, p), 2000, 0.95, 0)
         np.testing.assert_allclose([low, high], expected, atol=0.012)
 
 
@@ -143,14 +151,16 @@ def test_paired_bootstrap_agrees_with_a_brute_force_paired_loop():
     y = rng.integers(0, 5, 250)
     a = np.where(rng.random(250) < 0.75, y, rng.integers(0, 5, 250))
     b = np.where(rng.random(250) < 0.20, rng.integers(0, 5, 250), a)  # correlated with a
-    for metric, fn in (
-        ("accuracy", metrics.accuracy_score),
-        ("macro_f1", lambda t, q: _macro_f1_by_hand(t, q, 5)),
+    macro = lambda t, q: _macro_f1_by_hand(t, q, 5)  # noqa: E731
+    for metric, fn, by_hand in (
+        ("accuracy", metrics.accuracy_score, _accuracy_by_hand),
+        ("macro_f1", macro, macro),
     ):
         difference, low, high = ev.paired_bootstrap(y, a, b, metric=metric, n_resamples=1000)
         assert difference == pytest.approx(fn(y, a) - fn(y, b))
+        assert by_hand(y, a) == fn(y, a) and by_hand(y, b) == fn(y, b)  # the same statistic
         expected = _brute_force_interval(
-            lambda t, u, v, fn=fn: fn(t, u) - fn(t, v), (y, a, b), 2000, 0.95, 0
+            lambda t, u, v, fn=by_hand: fn(t, u) - fn(t, v), (y, a, b), 2000, 0.95, 0
         )
         np.testing.assert_allclose([low, high], expected, atol=0.012)
     # resampling the two methods independently would give an interval about as wide as the

@@ -62,7 +62,7 @@ def assert_same(left, right):
 def test_restarted_runs_equal_a_new_model_per_seed_bit_for_bit():
     d = toy()
     fresh = {}
-    for seed in (0, 1, 2):
+    for seed in (0, 1):
         mmtutor.setup(seed=seed, verbose=False)
         model = compile_classifier(build(), 0.01)
         model.fit(d.train.x["a"], d.train.y, epochs=3, batch_size=32, verbose=0)
@@ -70,13 +70,14 @@ def test_restarted_runs_equal_a_new_model_per_seed_bit_for_bit():
 
     runner = Restartable(build, lambda m: compile_classifier(m, 0.01))
     kept = {}
-    for seed in (0, 1, 2):
+    for seed in (0, 1):
         runner.start(seed).fit(d.train.x["a"], d.train.y, epochs=3, batch_size=32, verbose=0)
         kept[seed] = runner.keep()
     for seed, model in kept.items():  # read after every run: a later run overwrites nothing
         assert_same(values(model.variables), fresh[seed][0])
         assert_same(values(model.optimizer.variables), fresh[seed][1])
-    assert len({id(m) for m in kept.values()} | {id(runner.model)}) == 4
+    # seed 1 restarts the model seed 0 trained; two kept models + the compiled one: 3 objects
+    assert len({id(m) for m in kept.values()} | {id(runner.model)}) == 3
     assert not np.array_equal(np.array(kept[0].weights[0]), np.array(kept[1].weights[0]))
 
 

@@ -114,7 +114,7 @@ def test_a_student_learns_the_teachers_classes_from_soft_targets_alone():
     mmtutor.setup(seed=0, verbose=False)
     distiller = Distiller(small_student(), temperature=2.0, alpha=0.0)
     distiller.compile(keras.optimizers.Adam(0.01), metrics=["accuracy"])
-    history = distiller.fit(d.train.inputs(["a"]), (d.train.y, teacher.astype("f")), epochs=30,
+    history = distiller.fit(d.train.inputs(["a"]), (d.train.y, teacher.astype("f")), epochs=5,
                             batch_size=32, verbose=0)  # fmt: skip
     assert history.history["loss"][-1] < history.history["loss"][0]
     predicted = np.argmax(numpy(distiller.student(d.test.inputs(["a"]))), axis=1)
@@ -167,7 +167,7 @@ def test_train_and_compare_students():
         make, d, {"labels only": None,
                   "teacher labels": {"teacher_logits": wrong, "temperature": 1.0, "alpha": 1.0,
                                      "labelled": np.zeros(len(d.train.y), bool)}},
-        seeds=(0, 1), epochs=30, batch_size=32, learning_rate=0.01,
+        seeds=(0, 1), epochs=10, batch_size=32, learning_rate=0.01,
     )  # fmt: skip
     assert list(table.columns) == ["test accuracy", "std"] and len(results["labels only"].runs) == 2
     assert table.loc["labels only", "test accuracy"] > 0.9  # the toy task is easy
@@ -408,14 +408,14 @@ def test_compare_label_budgets_trains_every_method_at_every_budget():
     a = keras.Input((4,), name="a")
     identity = keras.Model(a, layers.Identity()(a), name="a_encoder")  # "a" says the class
     table, results = transfer.compare_label_budgets(
-        builders, d, (0.1, 1.0), epochs={0.1: 20, 1.0: 5}, learning_rates={"small": 0.01},
+        builders, d, (0.1, 1.0), epochs={0.1: 3, 1.0: 2}, learning_rates={"small": 0.01},
         probes={"probe": identity}, batch_size=32, validate=False,
     )  # fmt: skip
     assert list(table.index) == ["probe", "small", "other"] and list(table.columns) == [0.1, 1.0]
     assert table.columns.name == "fraction of labels"
     assert (
-        len(results[0.1]["small"].history["loss"]) == 20
-        and len(results[1.0]["other"].history["loss"]) == 5
+        len(results[0.1]["small"].history["loss"]) == 3
+        and len(results[1.0]["other"].history["loss"]) == 2
     )
     budget = transfer.label_budget(d, 0.1)  # the probe: a logistic regression on that subset
     expected, _ = transfer.probe_accuracy(d.train.x["a"][budget.labelled], budget.train.y,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mmtutor.data.cache import cached_dataset
 from mmtutor.data.speech import (
     SAMPLE_RATE,
     Speaker,
@@ -214,6 +215,25 @@ def load_mmdigits(
     _check_range("audio_snr_db", audio_snr_db)
     _check_range("caption_informativeness", caption_informativeness)
     _check_range("num_speakers", num_speakers, integer=True)
+    options = {
+        "seed": int(seed), "examples_per_image": examples_per_image, "image_noise": image_noise,
+        "audio_snr_db": audio_snr_db, "caption_informativeness": caption_informativeness,
+        "num_speakers": num_speakers, "fractions": tuple(fractions),
+    }  # fmt: skip
+    # built once per test run where the test suite sets $MMTUTOR_DATASET_CACHE; else built
+    return cached_dataset("mmdigits", options, lambda: _build(**options))
+
+
+def _build(
+    seed: int,
+    examples_per_image: int,
+    image_noise: float,
+    audio_snr_db: float,
+    caption_informativeness: float,
+    num_speakers: int,
+    fractions: tuple[float, float, float],
+) -> MMDigits:
+    """:func:`load_mmdigits` after its checks: the recipe itself."""
     source_images, source_labels = load_source_digits()
     rng = np.random.default_rng(seed)
     k = examples_per_image
@@ -250,9 +270,9 @@ def load_mmdigits(
         )
 
     params = {
-        "seed": int(seed), "examples_per_image": examples_per_image, "image_noise": image_noise,
+        "seed": seed, "examples_per_image": examples_per_image, "image_noise": image_noise,
         "audio_snr_db": audio_snr_db, "caption_informativeness": caption_informativeness,
-        "num_speakers": num_speakers, "fractions": tuple(fractions),
+        "num_speakers": num_speakers, "fractions": fractions,
     }  # fmt: skip
     return MMDigits(
         take(train_idx),

@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["cache_folder", "data_digest", "load_results", "results_key", "save_results"]
+from mmtutor.data.cache import source_digest
 
-_PACKAGE = Path(__file__).resolve().parents[1]
+__all__ = ["cache_folder", "data_digest", "load_results", "results_key", "save_results"]
 
 
 def cache_folder() -> Path | None:
@@ -55,14 +55,6 @@ def cache_folder() -> Path | None:
     if value.lower() in ("off", "0", "false", "no"):
         return None
     return Path(value).expanduser() if value else data_home() / "models"
-
-
-def _source_digest() -> str:
-    digest = hashlib.sha256()
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        digest.update(str(path.relative_to(_PACKAGE)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def data_digest(data) -> str:
@@ -99,7 +91,7 @@ def results_key(what: str, data, **options) -> str:
 
     facts = {
         "what": what,
-        "source": _source_digest(),
+        "source": source_digest(),
         "data": data_digest(data),
         "options": {k: repr(v) for k, v in sorted(options.items())},
         "python": sys.version.split()[0],
