@@ -201,3 +201,34 @@ def test_test_loss_and_accuracy_are_what_keras_evaluate_returns(unimodal):
     assert _test_loss_and_accuracy(model, x, y_onehot) == tuple(
         model.evaluate(x, y_onehot, verbose=0)
     )
+
+
+def test_a_new_models_step_is_traced_once_and_trains_as_a_plain_fit(monkeypatch):
+    # train_and_evaluate creates the optimizer, loss and metric variables before fit (Keras'
+    # symbolic build): one trace of the training step instead of two, and the same weights
+    # and optimizer state as compile + fit, bit for bit.
+    from keras.src.backend.tensorflow import trainer
+
+    from mmtutor.training import compile_classifier
+
+    data = make_interactions("uniqueness", n=600, seed=0)
+    modality = data.modalities[0]
+
+    def build():
+        mmtutor.setup(seed=0, verbose=False)
+        encoder = build_vector_encoder(8, modality, embedding_dim=8)
+        return build_unimodal(encoder, num_classes=2)
+
+    plain = compile_classifier(build())
+    plain.fit(data.train.inputs([modality]), data.train.y, epochs=2, batch_size=64, verbose=0)
+
+    traces = []
+    step = trainer.TensorFlowTrainer.train_step
+    monkeypatch.setattr(trainer.TensorFlowTrainer, "train_step",
+                        lambda self, batch: traces.append(1) or step(self, batch))  # fmt: skip
+    ours = train_and_evaluate(build(), data, epochs=2, batch_size=64, validate=False).model
+    assert len(traces) == 1
+    for a, b in zip(plain.variables, ours.variables, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    for a, b in zip(plain.optimizer.variables, ours.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

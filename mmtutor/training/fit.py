@@ -90,6 +90,7 @@ def fit_and_test(
     """:func:`train_and_evaluate` without the compile: fit an already compiled classifier
     (e.g. a :class:`Restartable`'s) and evaluate it on ``data.test``."""
     names = _check_fit(model, data, epochs)
+    _build_training_state(model, data.train.inputs(names), data.train.y)
     start = time.perf_counter()
     history = model.fit(
         data.train.inputs(names),
@@ -111,6 +112,31 @@ def fit_and_test(
         params=int(np.sum([np.prod(w.shape) for w in model.trainable_weights])),
         test_predictions=_predict_classes(model, data.test.inputs(names)),
     )
+
+
+def _build_training_state(model, inputs: dict, y) -> None:
+    """Create a compiled model's optimizer, loss and metric variables before ``fit``.
+
+    Without a distribution strategy, Keras creates them inside the first trace of the
+    training step, and TensorFlow then traces the step a second time without creating
+    variables: a new model's first ``fit`` pays two traces (0.3 s or more of CPU each for the
+    series' models). Keras' own symbolic build (what ``fit`` does under a distribution
+    strategy) creates them from one example's shapes first, so the step is traced once; the
+    variables start at the same zeros, and the trained weights are the same bit for bit
+    (``tests/test_training.py``). Text goes in as a string tensor (Keras' symbolic tensors
+    take no NumPy object arrays). A model not yet built, or a Keras without that method, is
+    left to ``fit``.
+    """
+    symbolic_build = getattr(model, "_symbolic_build", None)
+    if symbolic_build is None or not model.built:
+        return
+    first = {}
+    for name, values in inputs.items():
+        values = np.asarray(values)[:1]
+        if values.dtype.kind in "OUS":  # text: one example as a string tensor
+            values = keras.ops.convert_to_tensor(values.astype(str))
+        first[name] = values
+    symbolic_build(data_batch=(first, np.asarray(y)[:1]))
 
 
 def _test_loss_and_accuracy(model, inputs: dict, y, batch_size: int = 32) -> tuple[float, float]:
