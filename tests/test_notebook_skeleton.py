@@ -77,3 +77,12 @@ def test_setup_executed_in_order_and_solutions(path):
     assert all(c["metadata"].get("jupyter", {}).get("source_hidden") for c in solutions), (
         "solutions start hidden"
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_reference_is_listed_once(path):
+    cell = next(_text(c) for c in _cells(path) if _text(c).startswith("## References"))
+    items = [line.strip() for line in cell.splitlines() if line.strip().startswith("- ")]
+    assert items, "the References section lists its sources"
+    repeated = sorted({item[:60] for item in items if items.count(item) > 1})
+    assert not repeated, f"listed more than once: {repeated}"

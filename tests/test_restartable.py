@@ -180,3 +180,23 @@ def test_runners_shared_between_calls_equal_new_models_and_never_mix_architectur
         for name in ("m", "d"):
             assert got[name].history == expected[name].history
             assert_same(values(got[name].model.variables), values(expected[name].model.variables))
+
+
+def test_compare_models_with_a_weight_average_equals_one_new_model_per_seed():
+    # ema_momentum reaches the shared Restartable's optimizer: every seed's run equals a new
+    # model compiled with the same average, and differs from a run without it
+    d = toy()
+    _, together = compare_models({"m": build}, d, epochs=2, seeds=(0, 1), batch_size=32,
+                                 learning_rate=0.01, ema_momentum=0.9)  # fmt: skip
+    for seed, run in zip((0, 1), together["m"].runs, strict=True):
+        mmtutor.setup(seed=seed, verbose=False)
+        alone = train_and_evaluate(build(), d, epochs=2, batch_size=32, learning_rate=0.01,
+                                   ema_momentum=0.9)  # fmt: skip
+        assert run.history == alone.history and run.test_loss == alone.test_loss
+        assert_same(values(run.model.variables), values(alone.model.variables))
+        assert_same(values(run.model.optimizer.variables), values(alone.model.optimizer.variables))
+        mmtutor.setup(seed=seed, verbose=False)
+        plain = train_and_evaluate(build(), d, epochs=2, batch_size=32, learning_rate=0.01)
+        assert not np.array_equal(
+            np.asarray(plain.model.weights[0]), np.asarray(run.model.weights[0])
+        )

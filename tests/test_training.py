@@ -232,3 +232,43 @@ def test_a_new_models_step_is_traced_once_and_trains_as_a_plain_fit(monkeypatch)
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     for a, b in zip(plain.optimizer.variables, ours.optimizer.variables, strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_a_weight_average_is_what_the_model_holds_and_is_tested(monkeypatch):
+    # ema_momentum=m: after fit the model holds the moving average of the weights after each
+    # step (average = weights after step 1, then m * average + (1 - m) * weights), computed
+    # here in NumPy from the weights a callback reads after every batch; the test figures are
+    # those of the averaged model.
+    import keras
+
+    from mmtutor.training import compile_classifier
+
+    data = make_interactions("uniqueness", n=600, seed=0)
+    modality = data.modalities[0]
+    steps = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            steps.append([np.array(w, dtype=np.float64) for w in self.model.trainable_weights])
+
+    fit = keras.Model.fit
+    monkeypatch.setattr(keras.Model, "fit",
+                        lambda self, *a, **k: fit(self, *a, **k, callbacks=[Record()]))  # fmt: skip
+    mmtutor.setup(seed=0, verbose=False)
+    model = build_unimodal(build_vector_encoder(8, modality, embedding_dim=8), num_classes=2)
+    result = train_and_evaluate(model, data, epochs=2, validate=False, ema_momentum=0.9)
+    assert len(steps) == 2 * int(np.ceil(len(data.train.y) / 64))
+    average = steps[0]
+    for weights in steps[1:]:
+        average = [0.9 * a + 0.1 * w for a, w in zip(average, weights, strict=True)]
+    for held, expected, last in zip(result.model.trainable_weights, average, steps[-1],
+                                    strict=True):  # fmt: skip
+        np.testing.assert_allclose(np.asarray(held), expected, rtol=1e-5, atol=1e-6)
+        assert not np.allclose(np.asarray(held), last)  # the average, not the last step
+    x = data.test.inputs([modality])
+    assert result.test_accuracy == pytest.approx(
+        float(np.mean(np.argmax(result.model.predict(x, verbose=0), -1) == data.test.y))
+    )
+    for bad in (0, 1, 1.5, -0.1, True, "0.99"):
+        with pytest.raises(ValueError, match=r"ema_momentum must be None .* in \(0, 1\), got"):
+            compile_classifier(build_unimodal(build_vector_encoder(8, modality), 2), 1e-3, bad)

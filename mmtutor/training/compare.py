@@ -117,11 +117,15 @@ def compare_models(
         for name, build in builders.items():
             runs, without = [], {m: [] for m in ablate}
             runner = None
-            if runners is not None:  # shared only by the same architecture and learning rate
+            # shared only by the same architecture, learning rate and average
+            if runners is not None:
                 rate = float(fit_options.get("learning_rate", 1e-3))
-                key = (name, rate, _architecture(build()))
+                ema = fit_options.get("ema_momentum")
+                key = (name, rate, ema, _architecture(build()))
                 if key not in runners:
-                    runners[key] = Restartable(build, lambda m, r=rate: compile_classifier(m, r))
+                    runners[key] = Restartable(
+                        build, lambda m, r=rate, e=ema: compile_classifier(m, r, e)
+                    )
                 runner = runners[key]
             for result in train_seeds(build, data, seeds, epochs=epochs, bar=bar, name=name,
                                       runner=runner, **fit_options):  # fmt: skip
@@ -155,7 +159,7 @@ def compare_models(
 
 def train_seeds(
     build, data, seeds, epochs: int = 10, learning_rate: float = 1e-3, bar=None, name: str = "",
-    runner=None, **fit_options,
+    runner=None, ema_momentum: float | None = None, **fit_options,
 ):  # fmt: skip
     """Train ``build()`` once per seed, each run re-seeded (``mmtutor.setup(seed)``) and
     fitted by :func:`train_and_evaluate`; yields each run's :class:`TrainResult`.
@@ -163,16 +167,16 @@ def train_seeds(
     With several seeds the runs share one :class:`~mmtutor.training.Restartable`: the same
     weights as a new model per seed, bit for bit, but TensorFlow traces the training step
     once instead of once per seed. Each result keeps its own model. ``runner``: a
-    ``Restartable`` compiled with ``learning_rate``, of ``build`` or of a builder of the same
-    architecture, to use (and share with other calls, e.g. one per label budget) instead of
-    a new one; its runs start from the models ``build`` returns.
+    ``Restartable`` compiled with ``learning_rate`` and ``ema_momentum``, of ``build`` or of
+    a builder of the same architecture, to use (and share with other calls, e.g. one per
+    label budget) instead of a new one; its runs start from the models ``build`` returns.
     """
     from mmtutor.config import setup
     from mmtutor.training.fit import Restartable, compile_classifier, fit_and_test
 
     seeds = _check_seeds(seeds)
     if runner is None and len(seeds) > 1:
-        runner = Restartable(build, lambda m: compile_classifier(m, learning_rate))
+        runner = Restartable(build, lambda m: compile_classifier(m, learning_rate, ema_momentum))
     if runner is not None:
         runner.build = build  # each run starts from the model this builder returns
     for seed in seeds:
@@ -181,7 +185,7 @@ def train_seeds(
         if runner is None:
             setup(seed=seed, verbose=False)
             yield train_and_evaluate(build(), data, epochs=epochs, learning_rate=learning_rate,
-                                     **fit_options)  # fmt: skip
+                                     ema_momentum=ema_momentum, **fit_options)  # fmt: skip
         else:
             result = fit_and_test(runner.start(seed), data, epochs=epochs, **fit_options)
             result.model = runner.keep()
