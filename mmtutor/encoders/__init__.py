@@ -63,7 +63,9 @@ def default_kind(modality: str, train=None) -> str:
     :data:`KINDS` (``"cnn"``, ``"mel_cnn"``, as in notebooks 02-14). Real data gets the
     recipe notebook 15 teaches: ``"cnn_flat"`` for images of 16x16 pixels or more (e.g.
     AV-MNIST's 28x28), ``"mel_cnn_bn"`` for clips longer than 4,000 samples (e.g.
-    AV-MNIST's 1-s recordings). Without ``train``: the first kind.
+    AV-MNIST's 1-s recordings). Without ``train``: the first kind. The recipe's training
+    adds a moving average of the weights in full-length runs
+    (``train_and_evaluate(..., ema_momentum=0.99)``, ``benchmarks/avmnist.py``).
 
     Example:
         >>> import numpy as np
