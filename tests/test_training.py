@@ -269,6 +269,10 @@ def test_a_weight_average_is_what_the_model_holds_and_is_tested(monkeypatch):
     assert result.test_accuracy == pytest.approx(
         float(np.mean(np.argmax(result.model.predict(x, verbose=0), -1) == data.test.y))
     )
+    numpy_float = compile_classifier(build_unimodal(build_vector_encoder(8, modality), 2), 1e-3,
+                                     np.float32(0.9))  # fmt: skip
+    assert numpy_float.optimizer.use_ema
+    assert numpy_float.optimizer.ema_momentum == pytest.approx(0.9)
     for bad in (0, 1, 1.5, -0.1, True, "0.99"):
         with pytest.raises(ValueError, match=r"ema_momentum must be None .* in \(0, 1\), got"):
             compile_classifier(build_unimodal(build_vector_encoder(8, modality), 2), 1e-3, bad)

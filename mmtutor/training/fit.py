@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -46,18 +47,19 @@ def compile_classifier(
 ) -> keras.Model:
     """Adam + sparse categorical cross-entropy on logits + accuracy; returns the model.
 
-    ``ema_momentum`` (e.g. 0.99, the real-data recipe of notebook 15): Adam also keeps an
-    exponential moving average of the weights, ``average = m * average + (1 - m) * weights``
-    after every step (Keras' ``use_ema``), and ``fit`` ends by writing the average into the
-    model: it is the averaged model that is tested and kept. The average of the last ~1 / (1 -
-    m) steps smooths out the noise of the last mini-batches. Per-epoch validation figures
-    during ``fit`` are those of the current, not the averaged, weights.
+    ``ema_momentum`` ``m`` (e.g. 0.99, the real-data recipe's full-length runs, notebook 15):
+    Adam also keeps an exponential moving average of the weights, ``average = m * average +
+    (1 - m) * weights`` after every step from the first step's weights on (Keras' ``use_ema``),
+    and ``fit`` ends by writing the average into the model: it is the averaged model that is
+    tested and kept. Averaging over about ``1 / (1 - m)`` steps smooths out the noise of the
+    last mini-batches; it pays in runs many times longer than that. Per-epoch validation
+    figures during ``fit`` are those of the current, not the averaged, weights.
     """
     if not learning_rate > 0:
         raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
     if ema_momentum is not None and (
         isinstance(ema_momentum, bool)
-        or not isinstance(ema_momentum, int | float)
+        or not isinstance(ema_momentum, numbers.Real)
         or not 0 < ema_momentum < 1
     ):
         raise ValueError(
