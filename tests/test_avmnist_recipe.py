@@ -158,6 +158,34 @@ def test_mel_cnn_bn_masks_only_in_training_and_can_go_without():
         build_audio_encoder("lstm")
 
 
+def test_mel_cnn_bn_body_takes_the_ablations_one_factor_each():
+    """``mel_cnn_bn``'s arguments change one thing each: the front end's resolution, the
+    widths, the masks, and the time pooling (the mean alone, checked against NumPy)."""
+    from mmtutor.encoders.audio import mel_cnn_bn
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(8000,), name="audio")
+    front = LogMelSpectrogram(frame_step=64, num_mel_bins=64, name="log_mel")
+    encoder = keras.Model(inputs, mel_cnn_bn(inputs, 8, spec_augment=None, widths=(6, 12),
+                                             time_pooling="mean", frontend=front))  # fmt: skip
+    frames = keras.Model(inputs, encoder.get_layer("frames").output)
+    f = np.asarray(frames(CLIPS, training=False))
+    assert f.shape == (4, 122 // 4, (64 // 4) * 12)  # 122 frames x 64 bins, pooled twice
+    assert not any(isinstance(layer, SpecAugment) for layer in encoder.layers)
+    assert not any(isinstance(layer, layers.GlobalMaxPooling1D) for layer in encoder.layers)
+    (mean,) = [
+        layer for layer in encoder.layers if isinstance(layer, layers.GlobalAveragePooling1D)
+    ]
+    pooled = keras.Model(inputs, mean.output)(CLIPS, training=False)
+    np.testing.assert_allclose(np.asarray(pooled), f.mean(axis=1), rtol=1e-5, atol=1e-6)
+    with pytest.raises(
+        ValueError, match="time_pooling must be 'mean_and_max' or 'mean', got 'max'"
+    ):
+        mel_cnn_bn(keras.Input(shape=(8000,)), time_pooling="max")
+    with pytest.raises(ValueError, match=r"widths must be .* positive integers, got \(16, 0\)"):
+        mel_cnn_bn(keras.Input(shape=(8000,)), widths=(16, 0))
+
+
 # ------------------------------------------------------------------ both: Keras idioms
 @pytest.mark.parametrize("modality", ["image", "audio"])
 def test_real_data_encoders_save_load_and_train(modality, tmp_path):

@@ -29,7 +29,7 @@ from mmtutor.encoders._common import check_kind_and_dim
 from mmtutor.preprocessing import LogMelSpectrogram, SpecAugment
 
 __all__ = ["AUDIO_KINDS", "REAL_AUDIO_KINDS", "SPEC_AUGMENT", "build_audio_encoder",
-           "WAVE_FILTERBANK", "wave_cnn"]  # fmt: skip
+           "WAVE_FILTERBANK", "mel_cnn_bn", "wave_cnn"]  # fmt: skip
 
 #: the kinds notebook 04 compares on MM-Digits' 0.5-s clips; the first is the default there
 AUDIO_KINDS = ("mel_cnn", "wave_cnn")
@@ -122,14 +122,40 @@ def _mel_cnn(inputs, embedding_dim: int, normalizer, sample_rate: int):
     return layers.Dense(embedding_dim, activation="relu")(x)
 
 
-def _mel_cnn_bn(inputs, embedding_dim: int, normalizer, sample_rate: int, spec_augment):
-    x = LogMelSpectrogram(sample_rate=sample_rate, name="log_mel")(inputs)
+def mel_cnn_bn(inputs, embedding_dim: int = 64, normalizer=None, sample_rate: int = 8000,
+               spec_augment=SPEC_AUGMENT, widths=_MEL_BN_WIDTHS, time_pooling="mean_and_max",
+               frontend=None):  # fmt: skip
+    """The ``"mel_cnn_bn"`` body on a (batch, samples) waveform tensor (notebook 15).
+
+    Log-mel spectrogram -> per-bin ``normalizer`` -> SpecAugment masks in training
+    (``spec_augment`` = (max_frames, max_bins), :data:`SPEC_AUGMENT`; ``None``: none) ->
+    one 3x3 conv block per entry of ``widths`` (no bias, batch norm, ReLU, 2x2 max-pool) ->
+    pooled over time only (``time_pooling``: ``"mean_and_max"``, or ``"mean"``) -> dropout
+    -> dense. ``frontend`` is the spectrogram layer (default: ``LogMelSpectrogram`` at
+    ``sample_rate``, 61 frames x 32 bins for 1 s at 8 kHz); a ``normalizer`` must be fitted
+    on the same front end. The arguments other than the defaults are the one-factor arms of
+    ``benchmarks/avmnist_audio_ablation.py``.
+
+    Example:
+        >>> x = keras.Input(shape=(8000,))
+        >>> mel_cnn_bn(x, 16, spec_augment=None, widths=(8, 16), time_pooling="mean").shape
+        (None, 16)
+    """
+    if time_pooling not in ("mean_and_max", "mean"):
+        raise ValueError(f"time_pooling must be 'mean_and_max' or 'mean', got {time_pooling!r}")
+    if not widths or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0
+                             for w in widths):  # fmt: skip
+        raise ValueError(
+            f"widths must be a non-empty sequence of positive integers, got {widths!r}"
+        )
+    frontend = frontend or LogMelSpectrogram(sample_rate=sample_rate, name="log_mel")
+    x = frontend(inputs)
     if normalizer is not None:
         x = normalizer(x)
     if spec_augment:  # random time and frequency masks, in training only
         x = SpecAugment(*spec_augment, name="spec_augment")(x)
     x = layers.Reshape((-1, x.shape[-1], 1))(x)
-    for k, width in enumerate(_MEL_BN_WIDTHS):
+    for k, width in enumerate(widths):
         x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"mel{k + 1}_conv")(x)
         x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"mel{k + 1}_bn")(x)
         x = layers.ReLU(name=f"mel{k + 1}_relu")(x)
@@ -137,9 +163,12 @@ def _mel_cnn_bn(inputs, embedding_dim: int, normalizer, sample_rate: int, spec_a
     # pool over time only, by its mean and its maximum: a word is short in a 1-s clip, and
     # the maximum keeps a pattern present for a few frames that the mean would dilute
     x = layers.Reshape((x.shape[1], x.shape[2] * x.shape[3]), name="frames")(x)
-    x = layers.Concatenate(name="mean_and_max")(
-        [layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)]
-    )
+    if time_pooling == "mean":
+        x = layers.GlobalAveragePooling1D()(x)
+    else:
+        x = layers.Concatenate(name="mean_and_max")(
+            [layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)]
+        )
     x = layers.Dropout(0.2)(x)
     return layers.Dense(embedding_dim, activation="relu", name="projection")(x)
 
@@ -214,7 +243,7 @@ def build_audio_encoder(
         outputs = _mel_cnn(inputs, embedding_dim, normalizer, sample_rate)
     elif kind == "mel_cnn_bn":
         masks = tuple(spec_augment) if spec_augment and any(spec_augment) else None
-        outputs = _mel_cnn_bn(inputs, embedding_dim, normalizer, sample_rate, masks)
+        outputs = mel_cnn_bn(inputs, embedding_dim, normalizer, sample_rate, masks)
     else:
         outputs = wave_cnn(inputs, embedding_dim, WAVE_FILTERBANK, _WAVE_WIDTHS, _BN_MOMENTUM)
     return keras.Model(inputs, outputs, name="audio_encoder")
