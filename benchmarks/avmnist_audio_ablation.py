@@ -15,6 +15,7 @@ equal (data, split, seeds, head, optimiser, epochs), built with the package's
 - ``LeNet widths``: conv blocks of 6, 12, 24 filters (the LeNet's first three widths);
 - ``LeNet spectrogram``: 122 frames x 64 mel bins (8-ms hop, the LeNet's front end), its
   normaliser fitted anew on the training split (about four times the convolutions);
+- ``8-ms hop`` and ``64 mel bins``: each half of that change alone (122 x 32; 61 x 64);
 - ``no average``: trained without the weight average (``avmnist.py --ema-momentum 0``).
 
 Prints one row per arm (test accuracy mean ± std over the seeds, each seed's accuracy, mean
@@ -37,7 +38,7 @@ import numpy as np
 import mmtutor
 
 ARMS = ("recipe", "no SpecAugment", "mean over time", "LeNet widths", "LeNet spectrogram",
-        "no average")  # fmt: skip
+        "8-ms hop", "64 mel bins", "no average")  # fmt: skip
 
 
 def main() -> None:
@@ -75,14 +76,15 @@ def main() -> None:
     def variant(frontend=None, **changes):
         """The recipe's audio model with ``changes`` to ``mel_cnn_bn``'s defaults."""
         inputs = keras.Input(shape=audio.shape[1:], name="audio")
-        front = frontend() if frontend else LogMelSpectrogram(name="log_mel")
-        normalizer = make_spectrogram_normalizer(audio, frontend=front)
-        outputs = mel_cnn_bn(inputs, normalizer=normalizer, frontend=front, **changes)
+        spectrogram = frontend() if frontend else LogMelSpectrogram(name="log_mel")
+        normalizer = make_spectrogram_normalizer(audio, frontend=spectrogram)
+        outputs = mel_cnn_bn(inputs, normalizer=normalizer, frontend=spectrogram, **changes)
         return build_unimodal(keras.Model(inputs, outputs, name="audio_encoder"))
 
-    def lenet_front():
-        """The LeNet's front end (``lenet_avmnist.LENET_SPECTROGRAM``): 122 x 64."""
-        return LogMelSpectrogram(frame_step=64, num_mel_bins=64, name="log_mel")
+    def front(frame_step=64, num_mel_bins=64):
+        """A front end; the default is the LeNet's (``lenet_avmnist.LENET_SPECTROGRAM``)."""
+        return lambda: LogMelSpectrogram(frame_step=frame_step, num_mel_bins=num_mel_bins,
+                                         name="log_mel")  # fmt: skip
 
     ema = args.ema_momentum or None
     builders = {  # arm -> (builder of a fresh model, weight average)
@@ -90,7 +92,9 @@ def main() -> None:
         "no SpecAugment": (lambda: variant(spec_augment=None), ema),
         "mean over time": (lambda: variant(time_pooling="mean"), ema),
         "LeNet widths": (lambda: variant(widths=(6, 12, 24)), ema),
-        "LeNet spectrogram": (lambda: variant(lenet_front), ema),
+        "LeNet spectrogram": (lambda: variant(front()), ema),
+        "8-ms hop": (lambda: variant(front(num_mel_bins=32)), ema),
+        "64 mel bins": (lambda: variant(front(frame_step=128)), ema),
         "no average": (lambda: build_unimodal(build_encoder("audio", data.train)), None),
     }
     results, rows = {}, []
