@@ -77,3 +77,45 @@ def test_off_trains_and_stores_nothing(small, tmp_path, monkeypatch):
                                  kinds={"image": "cnn"})  # fmt: skip
     cache.save_results("anything", results)  # a no-op
     assert not list(tmp_path.iterdir())
+
+
+def test_a_call_waits_for_a_training_of_its_key_and_loads_it(small, tmp_path, monkeypatch):
+    """While another process trains a key (its lock held), ``unimodal_baselines`` waits; once
+    that training is stored, the waiting call loads it and trains nothing itself."""
+    import shutil
+    import threading
+
+    from mmtutor.training import compare
+
+    small = _part(small, 128, ["image"])
+    options = {"epochs": 1, "validate": False, "kinds": {"image": "cnn"}}
+    monkeypatch.setenv("MMTUTOR_MODEL_CACHE", str(tmp_path / "first"))
+    trained = unimodal_baselines(small, **options)  # what "the other process" stores
+    (stored,) = [p for p in (tmp_path / "first").iterdir() if not p.name.startswith(".")]
+
+    monkeypatch.setenv("MMTUTOR_MODEL_CACHE", str(tmp_path / "second"))
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained although another process was training the same key")
+
+    monkeypatch.setattr(compare, "compare_encoders", no_training)
+    outcome = {}
+
+    def waiting_call():
+        try:
+            outcome["results"] = unimodal_baselines(small, **options)
+        except BaseException as error:  # reported by the assertions below
+            outcome["error"] = error
+
+    with cache.training_lock(stored.name):  # "the other process" is training this key
+        waiter = threading.Thread(target=waiting_call)
+        waiter.start()
+        waiter.join(timeout=2.0)
+        assert waiter.is_alive() and not outcome, "did not wait for the training in progress"
+        shutil.copytree(stored, tmp_path / "second" / stored.name)  # its save
+    waiter.join(timeout=120)
+    assert not waiter.is_alive() and "error" not in outcome, outcome.get("error")
+    loaded = outcome["results"]["image"]
+    assert loaded.model is not trained["image"].model
+    for a, b in zip(trained["image"].model.get_weights(), loaded.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

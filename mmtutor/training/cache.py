@@ -13,7 +13,9 @@ its results here under a key that covers everything that determines them:
   and TensorFlow's thread counts.
 
 A hit loads the saved models (``.keras`` files, so bit-identical weights) and their recorded
-figures; a miss trains and saves. Writes are atomic (a temporary folder renamed into
+figures; a miss trains and saves. While one process trains a key, another that needs the same
+key waits for it (:func:`training_lock`) and then loads it, instead of training it again on
+the same cores. Writes are atomic (a temporary folder renamed into
 place), so notebooks run in parallel never read half a model. The folder is
 ``$MMTUTOR_MODEL_CACHE``, else ``data_home() / "models"``; ``MMTUTOR_MODEL_CACHE=off``
 turns the cache off.
@@ -21,6 +23,7 @@ turns the cache off.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -34,7 +37,8 @@ import numpy as np
 
 from mmtutor.data.cache import source_digest
 
-__all__ = ["cache_folder", "data_digest", "load_results", "results_key", "save_results"]
+__all__ = ["cache_folder", "data_digest", "load_results", "results_key", "save_results",
+           "training_lock"]  # fmt: skip
 
 
 def cache_folder() -> Path | None:
@@ -156,3 +160,31 @@ def save_results(key: str, results: dict) -> None:
             pass
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def training_lock(key: str):
+    """Hold an exclusive lock on ``key`` while its models are trained, so that a second
+    process that needs the same key (a notebook running in parallel) waits for the first
+    one's save and loads it, instead of training the same models again.
+
+    ``fcntl.flock`` on ``<cache folder>/.<key>.lock``: the operating system releases it when
+    its process ends, so a crashed training never blocks the next. A no-op where the cache
+    is off or the platform has no ``fcntl`` (Windows): there, parallel misses each train, as
+    before, and store the same models.
+    """
+    folder = cache_folder()
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        fcntl = None
+    if folder is None or fcntl is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f".{key}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -284,7 +284,7 @@ def unimodal_baselines(
     """
     from mmtutor.config import setup
     from mmtutor.encoders import KINDS, default_kind
-    from mmtutor.training.cache import load_results, results_key, save_results
+    from mmtutor.training.cache import load_results, results_key, save_results, training_lock
 
     kinds = kinds or {}
     unknown = [m for m in kinds if m not in KINDS]
@@ -302,12 +302,15 @@ def unimodal_baselines(
                       **fit_options)  # fmt: skip
     out = load_results(key)
     if out is None:
-        out = {}
-        for modality, kind in chosen.items():
-            _, results = compare_encoders(
-                modality, data, [kind], epochs=epochs, seeds=seed, **fit_options
-            )
-            out[modality] = results[kind]
-        save_results(key, out)
+        with training_lock(key):  # another process training this key: wait, then load it
+            out = load_results(key)
+            if out is None:
+                out = {}
+                for modality, kind in chosen.items():
+                    _, results = compare_encoders(
+                        modality, data, [kind], epochs=epochs, seeds=seed, **fit_options
+                    )
+                    out[modality] = results[kind]
+                save_results(key, out)
     setup(seed=seed, verbose=False)  # the same random state after a cache hit or a training
     return out
