@@ -31,11 +31,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
-
-import numpy as np
+from pathlib import Path
 
 import mmtutor
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 ARMS = ("recipe", "no SpecAugment", "mean over time", "LeNet widths", "LeNet spectrogram",
         "8-ms hop", "64 mel bins", "no average")  # fmt: skip
@@ -58,6 +60,7 @@ def main() -> None:
     mmtutor.setup(seed=args.seeds[0])
     import keras
     import pandas as pd
+    from avmnist import _row
 
     from mmtutor.data import build_avmnist
     from mmtutor.encoders import build_encoder
@@ -103,19 +106,12 @@ def main() -> None:
         _, trained = compare_models({arm: build}, data, epochs=args.epochs, seeds=args.seeds,
                                     validate=False, ema_momentum=average)  # fmt: skip
         results[arm] = trained[arm]
-        runs = trained[arm].runs
-        accuracies = [r.test_accuracy for r in runs]
-        rows.append({
-            "arm": arm,
-            "parameters": f"{trained[arm].model.count_params():,}",
-            "test accuracy": f"{np.mean(accuracies):.3f} ± {np.std(accuracies, ddof=1):.3f}"
-            if len(runs) > 1 else f"{accuracies[0]:.3f}",
-            "per seed": " ".join(f"{a:.3f}" for a in accuracies),
-            "train s": f"{np.mean([r.seconds for r in runs]):.1f}",
-        })  # fmt: skip
+        protocol = f"{args.epochs} epochs" + (f", EMA {average}" if average else "")
+        rows.append({**_row(arm, protocol, trained[arm].runs),
+                     "parameters": f"{trained[arm].model.count_params():,}"})  # fmt: skip
         print(rows[-1], flush=True)
     print(f"\nAV-MNIST audio {data.params}; {args.epochs} epochs; training seeds {args.seeds}")
-    print(pd.DataFrame(rows).set_index("arm").to_string())
+    print(pd.DataFrame(rows).set_index("method").to_string())
     pairs = [("recipe", arm) for arm in args.arms if arm != "recipe"]
     if "recipe" in results and pairs:
         print("\npaired bootstrap over the test pairs, every seed's predictions:")

@@ -148,7 +148,8 @@ def mel_cnn_bn(inputs, embedding_dim: int = 64, normalizer=None, sample_rate: in
         raise ValueError(
             f"widths must be a non-empty sequence of positive integers, got {widths!r}"
         )
-    frontend = frontend or LogMelSpectrogram(sample_rate=sample_rate, name="log_mel")
+    if frontend is None:
+        frontend = LogMelSpectrogram(sample_rate=sample_rate, name="log_mel")
     x = frontend(inputs)
     if normalizer is not None:
         x = normalizer(x)
