@@ -44,19 +44,27 @@ def test_embed_splits_shapes_and_labels(small, encoders):
         embed_splits(small, {})
 
 
-def test_compare_frozen_fusion_trains_only_fusion_and_is_deterministic(small, encoders):
+@pytest.fixture(scope="module")
+def frozen_twice(small, encoders):
+    """The same comparison run twice: once embedding the splits itself, once on embeddings
+    given by embed_splits (computed separately). Equal tables say the run is deterministic
+    and that given embeddings are what it computes itself."""
     before = [w.copy() for w in encoders["image"].get_weights()]
     # one method per front end and projection kind (plain embeddings, Dense(16) projections,
     # the weight-free features of "early"): the mechanism, not each method
     methods = ["concat", "tensor", "early"]
-    tables = [
-        compare_frozen_fusion(encoders, small, methods, epochs=1, head_units=8, ablate=["text"])[0]
-        for _ in range(2)
-    ]
-    table = tables[0]
+    options = {"epochs": 1, "head_units": 8, "ablate": ["text"]}
+    own = compare_frozen_fusion(encoders, small, methods, **options)[0]
+    embedded = embed_splits(small, encoders)
+    reused = compare_frozen_fusion(encoders, small, methods, embedded=embedded, **options)[0]
+    return methods, before, own, reused
+
+
+def test_compare_frozen_fusion_trains_only_fusion_and_is_deterministic(encoders, frozen_twice):
+    methods, before, table, again = frozen_twice
     assert list(table.index) == methods
     assert {"parameters", "test accuracy", "without text"} <= set(table.columns)
-    assert table.drop(columns="train time").equals(tables[1].drop(columns="train time"))
+    assert table.drop(columns="train time").equals(again.drop(columns="train time"))
     # the encoders are untouched: only fusion + head are trained
     for a, b in zip(before, encoders["image"].get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -67,12 +75,10 @@ def test_compare_frozen_fusion_trains_only_fusion_and_is_deterministic(small, en
     assert ((table["test accuracy"] >= 0) & (table["test accuracy"] <= 1)).all()
 
 
-def test_compare_frozen_fusion_reuses_given_embeddings(small, encoders):
-    own = compare_frozen_fusion(encoders, small, ["concat"], epochs=1, head_units=8)[0]
-    embedded = embed_splits(small, encoders)
-    reused = compare_frozen_fusion(
-        encoders, small, ["concat"], epochs=1, head_units=8, embedded=embedded
-    )[0]
+def test_compare_frozen_fusion_reuses_given_embeddings(small, encoders, frozen_twice):
+    # the comparison of frozen_twice: one run embeds the splits itself, one is given them
+    _, _, own, reused = frozen_twice
+    assert "concat" in own.index and "without text" in own.columns
     assert own.drop(columns="train time").equals(reused.drop(columns="train time"))
     wrong = embed_splits(small, {"image": encoders["image"]})
     with pytest.raises(ValueError, match="embedded holds modalities"):

@@ -167,7 +167,7 @@ def test_train_and_compare_students():
         make, d, {"labels only": None,
                   "teacher labels": {"teacher_logits": wrong, "temperature": 1.0, "alpha": 1.0,
                                      "labelled": np.zeros(len(d.train.y), bool)}},
-        seeds=(0, 1), epochs=10, batch_size=32, learning_rate=0.01,
+        seeds=(0, 1), epochs=5, batch_size=32, learning_rate=0.01,
     )  # fmt: skip
     assert list(table.columns) == ["test accuracy", "std"] and len(results["labels only"].runs) == 2
     assert table.loc["labels only", "test accuracy"] > 0.9  # the toy task is easy
@@ -214,7 +214,7 @@ def test_multitask_model_trains_each_head_and_weights_steer_the_losses():
     model = transfer.build_multitask_model(encoders, {"digit": 4, "parity": 2}, head_units=16)
     heads = {t: [w.copy() for w in model.get_layer(t).get_weights()] for t in ("digit", "parity")}
     result = transfer.train_multitask(model, d, targets, {"digit": 1.0, "parity": 0.0},
-                                      epochs=20, batch_size=32, learning_rate=0.01)  # fmt: skip
+                                      epochs=10, batch_size=32, learning_rate=0.01)  # fmt: skip
     moved = {t: any(not np.allclose(a, b) for a, b in zip(heads[t], model.get_layer(t).get_weights(), strict=True))
              for t in heads}  # fmt: skip
     assert moved == {"digit": True, "parity": False}  # weight 0: no gradient for parity's head
@@ -225,7 +225,7 @@ def test_multitask_model_trains_each_head_and_weights_steer_the_losses():
     model = transfer.build_multitask_model([build_vector_encoder(4, "a", hidden_units=8)],
                                            {"digit": 4, "parity": 2}, head_units=16)  # fmt: skip
     result = transfer.train_multitask(
-        model, d, targets, epochs=20, batch_size=32, learning_rate=0.01
+        model, d, targets, epochs=10, batch_size=32, learning_rate=0.01
     )
     assert min(result.task_accuracy.values()) > 0.9  # both heads learned
     assert result.task_accuracy["parity"] == pytest.approx(
@@ -238,7 +238,7 @@ def test_compare_multitask_keeps_every_runs_predictions():
     sets = {"digit": {"digit": 1.0}, "both": {"digit": 1.0, "parity": 0.5}}
     table, results = transfer.compare_multitask(
         lambda: [build_vector_encoder(4, "a", hidden_units=8)], d, sets, {"digit": 4, "parity": 2},
-        lambda s: {"digit": s.y, "parity": s.y % 2}, seeds=(0, 1), epochs=5, batch_size=32,
+        lambda s: {"digit": s.y, "parity": s.y % 2}, seeds=(0, 1), epochs=1, batch_size=32,
     )  # fmt: skip
     assert list(table.index) == ["digit", "both"] and list(table.columns) == ["digit", "parity"]
     assert np.isnan(table.loc["digit", "parity"]) and len(results["both"].runs) == 2
