@@ -39,6 +39,13 @@ def test_a_hit_is_the_dataset_a_build_gives(tmp_path, monkeypatch):
 
 
 def test_off_builds_every_time_and_stores_nothing(tmp_path, monkeypatch):
+    # "off" (as for MMTUTOR_MODEL_CACHE) is no cache, not a folder named off
+    monkeypatch.chdir(tmp_path)
+    for value in ("off", "OFF", "0", "false", "no"):
+        monkeypatch.setenv("MMTUTOR_DATASET_CACHE", value)
+        assert dataset_cache_folder() is None, value
+        assert cached_dataset("thing", {"a": 1}, lambda: "built") == "built"
+    assert list(tmp_path.iterdir()) == []
     monkeypatch.setenv("MMTUTOR_DATASET_CACHE", "")
     assert dataset_cache_folder() is None
     calls = []

@@ -44,16 +44,25 @@ def source_digest() -> str:
 
 
 def dataset_cache_folder() -> Path | None:
-    """The folder ``$MMTUTOR_DATASET_CACHE`` names, or None (unset or empty: no cache).
+    """The folder ``$MMTUTOR_DATASET_CACHE`` names, or None (unset, empty or ``off``: no
+    cache; ``0``, ``false`` and ``no`` also turn it off, as for ``MMTUTOR_MODEL_CACHE``).
 
     Example:
         >>> from unittest import mock
         >>> with mock.patch.dict("os.environ", {"MMTUTOR_DATASET_CACHE": ""}):
         ...     print(dataset_cache_folder())
         None
+        >>> with mock.patch.dict("os.environ", {"MMTUTOR_DATASET_CACHE": "off"}):
+        ...     print(dataset_cache_folder())
+        None
+        >>> with mock.patch.dict("os.environ", {"MMTUTOR_DATASET_CACHE": "/tmp/datasets"}):
+        ...     print(dataset_cache_folder())
+        /tmp/datasets
     """
     value = os.environ.get("MMTUTOR_DATASET_CACHE", "")
-    return Path(value).expanduser() if value else None
+    if not value or value.lower() in ("off", "0", "false", "no"):
+        return None
+    return Path(value).expanduser()
 
 
 def cached_dataset(what: str, options: dict, build: Callable[[], object]):
