@@ -84,6 +84,7 @@ SLOW_FILES: dict[str, float] = {
     "notebooks/02_image_encoders.ipynb": 28,
     "notebooks/14_evaluation_interpretability.ipynb": 27,
     "tests/test_export.py": 22,
+    "tests/test_site.py": 20,  # builds the site (Sphinx, from the .[docs] extra CI installs)
     "tests/test_fusion.py": 19,
     "tests/test_scaling.py": 18,
     "tests/test_data.py": 18,
