@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["cached_dataset", "dataset_cache_folder", "source_digest"]
+__all__ = ["cached_dataset", "dataset_cache_folder", "source_digest", "turns_cache_off"]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -41,6 +41,17 @@ def source_digest() -> str:
         digest.update(str(path.relative_to(_PACKAGE)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def turns_cache_off(value: str) -> bool:
+    """Whether a cache variable's value (``MMTUTOR_DATASET_CACHE``, ``MMTUTOR_MODEL_CACHE``)
+    says "no cache": ``off``, ``0``, ``false`` or ``no``, in any case.
+
+    Example:
+        >>> [turns_cache_off(v) for v in ("OFF", "no", "/tmp/cache", "")]
+        [True, True, False, False]
+    """
+    return value.strip().lower() in ("off", "0", "false", "no")
 
 
 def dataset_cache_folder() -> Path | None:
@@ -60,9 +71,7 @@ def dataset_cache_folder() -> Path | None:
         /tmp/datasets
     """
     value = os.environ.get("MMTUTOR_DATASET_CACHE", "")
-    if not value or value.lower() in ("off", "0", "false", "no"):
-        return None
-    return Path(value).expanduser()
+    return None if not value or turns_cache_off(value) else Path(value).expanduser()
 
 
 def cached_dataset(what: str, options: dict, build: Callable[[], object]):

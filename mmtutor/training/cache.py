@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mmtutor.data.cache import source_digest
+from mmtutor.data.cache import source_digest, turns_cache_off
 
 __all__ = ["cache_folder", "data_digest", "load_results", "results_key", "save_results",
            "training_lock"]  # fmt: skip
@@ -56,7 +56,7 @@ def cache_folder() -> Path | None:
     from mmtutor.config import data_home
 
     value = os.environ.get("MMTUTOR_MODEL_CACHE", "")
-    if value.lower() in ("off", "0", "false", "no"):
+    if turns_cache_off(value):
         return None
     return Path(value).expanduser() if value else data_home() / "models"
 
