@@ -1,3 +1,5 @@
+import dataclasses
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -36,8 +38,11 @@ def test_train_and_evaluate_reports_and_is_deterministic(small):
     assert a.params == build_unimodal(build_image_encoder()).count_params()
     assert (
         a.summary().startswith("unimodal_image: ")
+        and ", 2 epochs, " in a.summary()
         and f"test accuracy {a.test_accuracy:.3f}" in a.summary()
     )
+    one = dataclasses.replace(a, history={"loss": [a.history["loss"][0]]})
+    assert ", 1 epoch, " in one.summary()
 
 
 def test_train_and_evaluate_rejects_bad_arguments(small):

@@ -36,8 +36,10 @@ class TrainResult:
 
     def summary(self) -> str:
         """One line: parameters, epochs, test loss (4 decimals) and accuracy (3 decimals)."""
+        epochs = len(self.history["loss"])
+        unit = "epoch" if epochs == 1 else "epochs"
         return (
-            f"{self.model.name}: {self.params:,} parameters, {len(self.history['loss'])} epochs, "
+            f"{self.model.name}: {self.params:,} parameters, {epochs} {unit}, "
             f"test loss {self.test_loss:.4f}, test accuracy {self.test_accuracy:.3f}"
         )
 
